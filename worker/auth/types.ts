@@ -1,0 +1,38 @@
+/**
+ * The seam between the registry routes and access control. Routes say what they need
+ * (`AccessRequest`); an `Authorizer` decides. The registry core never knows how identities are
+ * proven (tokens, Basic, robot secrets) — that lives in `worker/auth/`.
+ */
+import type { Hono } from 'hono';
+import type { AppEnv } from '../types.ts';
+
+export type Action = 'pull' | 'push' | 'delete' | '*';
+
+/** One scope in the Docker token spec's sense: `repository:<name>:<actions>` or `registry:catalog:*`. */
+export interface AccessRequest {
+  type: 'repository' | 'registry';
+  name: string;
+  actions: Action[];
+}
+
+export interface Principal {
+  /** Account name; `null` for anonymous callers. */
+  subject: string | null;
+  admin: boolean;
+  /** What this caller may do, already narrowed to the request's token or rules. */
+  granted: AccessRequest[];
+}
+
+export interface Authorizer {
+  /**
+   * Resolves the caller of `req` and checks that it may perform every access in `needed`.
+   * Throws `RegistryError('UNAUTHORIZED')` with a `WWW-Authenticate` challenge naming the scope
+   * when credentials are missing or invalid, or `RegistryError('DENIED')` when they are valid
+   * but insufficient.
+   */
+  authorize(req: Request, needed: AccessRequest[]): Promise<Principal>;
+  /** True when `principal` may perform `access` (used for optional checks, e.g. mount sources). */
+  allows(principal: Principal, access: AccessRequest): boolean;
+  /** Mounts extra routes (token endpoint, admin API) on the app, outside `/v2/`. */
+  mount?(app: Hono<AppEnv>): void;
+}

@@ -1,0 +1,86 @@
+/**
+ * Typed configuration. `RegistryConfig` is what the app needs whatever the runtime; each runtime
+ * entry builds it (from process.env, a Worker's env, Lambda's env) with `registryConfigFromEnv`.
+ * A bad value throws `ConfigError` with a one-line reason naming the variable.
+ */
+
+export const MiB = 1024 * 1024;
+
+export interface RegistryConfig {
+  /** Base URL clients reach Berth at (for token realms); derived from each request when unset. */
+  publicUrl?: string;
+  /** Size of every non-final part an upload writes (S3 and R2 need at least 5 MiB). */
+  partSize: number;
+  /** Parts uploaded at once while the next one is read: memory is about partSize × (this + 1). */
+  partConcurrency: number;
+  /** Largest request body accepted (Workers and Lambda cap bodies); larger gets 413. */
+  maxBodyBytes?: number;
+  /** Manifests up to this size are accepted (spec: at least 4 MiB SHOULD be). */
+  maxManifestBytes: number;
+  /** Answer blob GETs with 307 to a presigned store URL when the store can presign. */
+  redirectBlobs: boolean;
+  /** Lifetime of presigned URLs. */
+  presignExpirySeconds: number;
+  /** Upload sessions untouched for longer than this are expired by the cleanup job. */
+  uploadExpirySeconds: number;
+  /** Value advertised in `OCI-Chunk-Min-Length` (bytes); unset advertises nothing. */
+  chunkMinLength?: number;
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+export type EnvLike = Record<string, string | undefined>;
+
+export function readInt(env: EnvLike, name: string, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be a whole number between ${min} and ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+export function readBool(env: EnvLike, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+  throw new ConfigError(`${name} must be true or false, got "${env[name]}"`);
+}
+
+export function readUrl(env: EnvLike, name: string): string | undefined {
+  const raw = env[name]?.trim();
+  if (!raw) return undefined;
+  try {
+    const url = new URL(raw);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('scheme');
+    return raw.replace(/\/+$/, '');
+  } catch {
+    throw new ConfigError(`${name} must be an http(s) URL, got "${raw}"`);
+  }
+}
+
+export function registryConfigFromEnv(env: EnvLike, overrides: Partial<RegistryConfig> = {}): RegistryConfig {
+  const partSize = readInt(env, 'BERTH_PART_SIZE_MB', 8, 5, 5 * 1024) * MiB;
+  const maxBodyMb = readInt(env, 'BERTH_MAX_BODY_MB', 0, 0);
+  const chunkMin = readInt(env, 'BERTH_CHUNK_MIN_LENGTH', 0, 0);
+  const config: RegistryConfig = {
+    publicUrl: readUrl(env, 'BERTH_PUBLIC_URL'),
+    partSize,
+    partConcurrency: readInt(env, 'BERTH_PART_CONCURRENCY', 4, 1, 32),
+    maxBodyBytes: maxBodyMb > 0 ? maxBodyMb * MiB : undefined,
+    maxManifestBytes: readInt(env, 'BERTH_MAX_MANIFEST_MB', 4, 1, 64) * MiB,
+    redirectBlobs: readBool(env, 'BERTH_REDIRECT_BLOBS', true),
+    presignExpirySeconds: readInt(env, 'BERTH_PRESIGN_EXPIRY_SECONDS', 300, 1, 7 * 24 * 3600),
+    uploadExpirySeconds: readInt(env, 'BERTH_UPLOAD_EXPIRY_SECONDS', 24 * 3600, 60),
+    chunkMinLength: chunkMin > 0 ? chunkMin : undefined,
+    ...overrides,
+  };
+  return config;
+}

@@ -1,0 +1,122 @@
+/**
+ * The one narrow interface every storage driver implements (filesystem, S3, R2 binding).
+ *
+ * It is about bytes and keys only: digests, tags, repositories and upload sessions live above
+ * it, in `worker/registry/`. Keys are `/`-separated strings made by `registry/keys.ts`; drivers
+ * must treat them as opaque (they never start with `/`, never contain `..` or empty segments).
+ *
+ * Contract (checked by `test/contract/store-contract.ts`, which every driver passes):
+ * - A written object is visible whole or not at all: readers never see a partial object.
+ * - `list` returns keys in ascending byte order, strictly after `startAfter`, at most `limit`.
+ * - `put` with `ifNoneMatch` creates only when absent and reports whether it created; a driver
+ *   whose backend cannot guarantee that says so in `capabilities.conditionalWrite`.
+ * - Multipart: every part except the last has exactly `partSize` bytes (R2's rule); parts may
+ *   be uploaded concurrently and in any order; the object appears only at `completeMultipart`.
+ */
+
+export interface ObjectInfo {
+  key: string;
+  size: number;
+  etag?: string;
+  lastModified?: Date;
+  contentType?: string;
+  metadata?: Record<string, string>;
+}
+
+export interface ByteRange {
+  /** First byte, inclusive. */
+  offset: number;
+  /** Number of bytes; omitted means "to the end". */
+  length?: number;
+}
+
+export interface StoredObject {
+  info: ObjectInfo;
+  body: ReadableStream<Uint8Array>;
+}
+
+export interface PutOptions {
+  /** Create only if no object exists under the key (S3 `If-None-Match: *`, R2 `onlyIf`). */
+  ifNoneMatch?: boolean;
+  contentType?: string;
+  metadata?: Record<string, string>;
+}
+
+export interface ListOptions {
+  prefix: string;
+  /** Return only keys strictly greater than this full key. */
+  startAfter?: string;
+  /** Maximum number of keys; drivers may return fewer with `truncated: true`. */
+  limit?: number;
+}
+
+export interface ListResult {
+  objects: ObjectInfo[];
+  /** True when more keys remain after the last one returned. */
+  truncated: boolean;
+}
+
+export interface MultipartPart {
+  partNumber: number;
+  etag: string;
+}
+
+export interface PresignOptions {
+  expiresInSeconds: number;
+  /** Content-Type the store should answer with (response-content-type). */
+  contentType?: string;
+}
+
+export interface StoreCapabilities {
+  /** `presignGet` is available: blob pulls can be redirected. */
+  presign: boolean;
+  /** `put({ifNoneMatch})` is enforced atomically by the backend. */
+  conditionalWrite: boolean;
+  /** Smallest allowed size of a non-final multipart part (S3/R2: 5 MiB). */
+  minPartSize: number;
+  /** Largest number of parts in one multipart upload. */
+  maxParts: number;
+}
+
+export interface ObjectStore {
+  /** Short driver name for logs and error messages ("fs", "s3", "r2"). */
+  readonly name: string;
+  readonly capabilities: StoreCapabilities;
+
+  head(key: string): Promise<ObjectInfo | null>;
+  /** Returns null when absent. A range past the end is the caller's job to refuse first. */
+  get(key: string, range?: ByteRange): Promise<StoredObject | null>;
+  /**
+   * Writes a whole small object (session state, links, manifests, tails of uploads).
+   * Returns false only when `ifNoneMatch` was set and the key already existed.
+   */
+  put(key: string, body: Uint8Array | string, options?: PutOptions): Promise<boolean>;
+  /** Deleting an absent key is not an error. */
+  delete(key: string): Promise<void>;
+  list(options: ListOptions): Promise<ListResult>;
+
+  /** Starts a multipart upload to `key`; returns an opaque upload id. */
+  createMultipart(key: string, partSize: number): Promise<string>;
+  /** Uploads part `partNumber` (1-based). `body` is exactly `partSize` bytes unless it is the last. */
+  uploadPart(key: string, uploadId: string, partNumber: number, body: Uint8Array): Promise<MultipartPart>;
+  /** Publishes the object from its parts (ascending part numbers). */
+  completeMultipart(key: string, uploadId: string, parts: MultipartPart[]): Promise<void>;
+  /** Discards an unfinished multipart upload; an unknown id is not an error. */
+  abortMultipart(key: string, uploadId: string): Promise<void>;
+
+  /** A time-limited URL that GETs the object directly from the store (only if `capabilities.presign`). */
+  presignGet?(key: string, options: PresignOptions): Promise<string>;
+}
+
+/** Raised by drivers for backend failures; the HTTP edge turns it into a 5xx. */
+export class StoreError extends Error {
+  constructor(
+    readonly driver: string,
+    readonly operation: string,
+    readonly key: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${driver} store: ${operation} ${key} failed`, options);
+    this.name = 'StoreError';
+  }
+}

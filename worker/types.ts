@@ -1,0 +1,14 @@
+/** The Hono environment, typed once for every route (STYLE.md §6). */
+import type { Principal } from './auth/types.ts';
+import type { Registry } from './registry/registry.ts';
+import type { RegistryConfig } from './config.ts';
+
+export interface AppVariables {
+  registry: Registry;
+  config: RegistryConfig;
+  principal: Principal;
+}
+
+export interface AppEnv {
+  Variables: AppVariables;
+}
