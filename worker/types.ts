@@ -1,5 +1,5 @@
 /** The Hono environment, typed once for every route (STYLE.md §6). */
-import type { Principal } from './auth/types.ts';
+import type { Authorizer, Principal } from './auth/types.ts';
 import type { Registry } from './registry/registry.ts';
 import type { RegistryConfig } from './config.ts';
 
@@ -7,6 +7,7 @@ export interface AppVariables {
   registry: Registry;
   config: RegistryConfig;
   principal: Principal;
+  authorizer: Authorizer;
 }
 
 export interface AppEnv {

@@ -1,0 +1,124 @@
+/**
+ * createRegistry: the one Hono app every runtime serves (principle 1). Runtime entries build the
+ * config, the store and the authorizer and hand them here; no route knows where it runs.
+ *
+ * Every `/v2/` path is matched by the pure endpoint table (`oci/routes.ts`); this file maps each
+ * endpoint and method to its handler and to the access it needs, then calls the authorizer.
+ */
+import { Hono, type Context } from 'hono';
+import type { AppEnv } from './types.ts';
+import type { RegistryConfig } from './config.ts';
+import type { ObjectStore } from './storage/types.ts';
+import type { AccessRequest, Action, Authorizer } from './auth/types.ts';
+import { RegistryError, renderError } from './oci/errors.ts';
+import { assertName } from './oci/reference.ts';
+import { ROUTE_METHODS, matchV2Route, type V2Route } from './oci/routes.ts';
+import { Registry } from './registry/registry.ts';
+import { apiVersionCheck } from './routes/base.ts';
+import { deleteBlob, getBlob } from './routes/blobs.ts';
+import { cancelUpload, finishUpload, patchUpload, startUpload, uploadStatus } from './routes/uploads.ts';
+import { deleteManifest, getManifest, putManifest } from './routes/manifests.ts';
+import { catalog, referrers, tagsList } from './routes/listings.ts';
+
+export interface RegistryOptions {
+  config: RegistryConfig;
+  store: ObjectStore;
+  authorizer: Authorizer;
+  /** Where operational lines go (one JSON object per line); never receives secrets. */
+  log?: (line: string) => void;
+  /** Log one line per request (method, path, status, bytes sent). */
+  accessLog?: boolean;
+}
+
+type Handler = (c: Context<AppEnv>) => Promise<Response> | Response;
+
+export function createRegistry(options: RegistryOptions): Hono<AppEnv> {
+  const registry = new Registry(options.store, options.config);
+  const log = options.log ?? ((line: string) => console.log(line));
+  const app = new Hono<AppEnv>();
+
+  app.use('*', async (c, next) => {
+    c.set('registry', registry);
+    c.set('config', options.config);
+    c.set('authorizer', options.authorizer);
+    await next();
+    c.res.headers.set('Docker-Distribution-API-Version', 'registry/2.0');
+    if (options.accessLog) {
+      const length = c.res.headers.get('Content-Length');
+      log(JSON.stringify({
+        t: 'req',
+        method: c.req.method,
+        path: new URL(c.req.url).pathname,
+        status: c.res.status,
+        bytes: c.res.body === null ? 0 : Number(length ?? 0),
+      }));
+    }
+  });
+
+  options.authorizer.mount?.(app);
+
+  app.all('/v2', (c) => dispatch(c, options.authorizer));
+  app.all('/v2/*', (c) => dispatch(c, options.authorizer));
+
+  app.notFound((c) => renderError(new RegistryError('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`), c.req.method));
+  app.onError((error, c) => {
+    if (error instanceof RegistryError) return renderError(error, c.req.method);
+    log(JSON.stringify({ t: 'error', method: c.req.method, path: c.req.path, error: describe(error) }));
+    return renderError(new RegistryError('INTERNAL_ERROR'), c.req.method);
+  });
+  return app;
+}
+
+async function dispatch(c: Context<AppEnv>, authorizer: Authorizer): Promise<Response> {
+  const route = matchV2Route(new URL(c.req.url).pathname);
+  if (!route) throw new RegistryError('NOT_FOUND', 'no such registry endpoint');
+  const method = c.req.method;
+  const allowed = ROUTE_METHODS[route.kind];
+  if (!allowed.includes(method)) {
+    throw new RegistryError('UNSUPPORTED', `${method} is not supported here`, undefined, {
+      status: 405,
+      headers: { Allow: allowed.join(', ') },
+    });
+  }
+  if ('name' in route) assertName(route.name);
+  c.set('principal', await authorizer.authorize(c.req.raw, accessFor(route, method)));
+  return handlerFor(route, method)(c);
+}
+
+/** The scope each operation needs, in the Docker token spec's terms. */
+function accessFor(route: V2Route, method: string): AccessRequest[] {
+  if (route.kind === 'base') return [];
+  if (route.kind === 'catalog') return [{ type: 'registry', name: 'catalog', actions: ['*'] }];
+  let actions: Action[] = ['pull'];
+  if (method === 'DELETE' && (route.kind === 'manifest' || route.kind === 'blob')) actions = ['delete'];
+  else if (route.kind === 'uploads' || route.kind === 'upload' || (route.kind === 'manifest' && method === 'PUT')) {
+    actions = ['pull', 'push'];
+  }
+  return [{ type: 'repository', name: route.name, actions }];
+}
+
+function handlerFor(route: V2Route, method: string): Handler {
+  switch (route.kind) {
+    case 'base': return () => apiVersionCheck();
+    case 'catalog': return (c) => catalog(c);
+    case 'tags': return (c) => tagsList(c, route.name);
+    case 'referrers': return (c) => referrers(c, route.name, route.digest);
+    case 'blob':
+      return method === 'DELETE' ? (c) => deleteBlob(c, route.name, route.digest) : (c) => getBlob(c, route.name, route.digest);
+    case 'manifest':
+      if (method === 'PUT') return (c) => putManifest(c, route.name, route.reference);
+      if (method === 'DELETE') return (c) => deleteManifest(c, route.name, route.reference);
+      return (c) => getManifest(c, route.name, route.reference);
+    case 'uploads': return (c) => startUpload(c, route.name);
+    case 'upload':
+      if (method === 'PATCH') return (c) => patchUpload(c, route.name, route.uploadId);
+      if (method === 'PUT') return (c) => finishUpload(c, route.name, route.uploadId);
+      if (method === 'DELETE') return (c) => cancelUpload(c, route.name, route.uploadId);
+      return (c) => uploadStatus(c, route.name, route.uploadId);
+  }
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}${error.cause ? ` (cause: ${describe(error.cause)})` : ''}`;
+  return String(error);
+}

@@ -1,0 +1,76 @@
+/**
+ * Catalog, tag and referrer listings: each is one prefix listing of the store, paged with
+ * startAfter = the spec's `last` (principle 5), never a scan of the whole store.
+ */
+import type { ObjectStore } from '../storage/types.ts';
+import type { ParsedDigest } from '../oci/digest.ts';
+import type { Descriptor } from '../oci/manifest.ts';
+import type { Page } from '../oci/pagination.ts';
+import { MAX_PAGE } from '../oci/pagination.ts';
+import { afterPrefix, keyOf } from './keys.ts';
+import { readJson } from './json-objects.ts';
+import { mapLimit } from './concurrency.ts';
+
+export interface NamePage {
+  names: string[];
+  /** True when more names follow the last one returned. */
+  more: boolean;
+}
+
+/** Lists names under `prefix` in byte order, after `page.last`, at most `page.n` (all when absent). */
+export async function listNames(store: ObjectStore, prefix: string, page: Page): Promise<NamePage> {
+  const wanted = page.n ?? Number.POSITIVE_INFINITY;
+  const names: string[] = [];
+  if (wanted === 0) return { names, more: false };
+  let startAfter = page.last ? prefix + page.last : undefined;
+  for (;;) {
+    const limit = Math.min(Number.isFinite(wanted) ? wanted - names.length + 1 : 1000, 1000, MAX_PAGE + 1);
+    const result = await store.list({ prefix, startAfter, limit });
+    for (const object of result.objects) {
+      if (names.length === wanted) return { names, more: true };
+      names.push(afterPrefix(object.key, prefix));
+    }
+    const last = result.objects[result.objects.length - 1];
+    if (!result.truncated || !last) return { names, more: false };
+    if (names.length === wanted) {
+      const peek = await store.list({ prefix, startAfter: last.key, limit: 1 });
+      return { names, more: peek.objects.length > 0 };
+    }
+    startAfter = last.key;
+  }
+}
+
+export function listTags(store: ObjectStore, repo: string, page: Page): Promise<NamePage> {
+  return listNames(store, keyOf({ kind: 'tags', repo }), page);
+}
+
+export function listRepositories(store: ObjectStore, page: Page): Promise<NamePage> {
+  return listNames(store, keyOf({ kind: 'catalog' }), page);
+}
+
+export async function repositoryExists(store: ObjectStore, repo: string): Promise<boolean> {
+  return (await store.head(keyOf({ kind: 'catalogEntry', repo }))) !== null;
+}
+
+/** Every referrer descriptor of `subject` in `repo`, optionally only those of one artifactType. */
+export async function listReferrers(
+  store: ObjectStore,
+  repo: string,
+  subject: ParsedDigest,
+  artifactType?: string,
+): Promise<Descriptor[]> {
+  const prefix = keyOf({ kind: 'referrers', repo, subject });
+  const keys: string[] = [];
+  let startAfter: string | undefined;
+  for (;;) {
+    const result = await store.list({ prefix, startAfter, limit: 1000 });
+    keys.push(...result.objects.map((o) => o.key));
+    const last = result.objects[result.objects.length - 1];
+    if (!result.truncated || !last) break;
+    startAfter = last.key;
+  }
+  const descriptors = await mapLimit(keys, 16, (key) => readJson<Descriptor>(store, key));
+  return descriptors.filter(
+    (d): d is Descriptor => d !== null && (artifactType === undefined || d.artifactType === artifactType),
+  );
+}

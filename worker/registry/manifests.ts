@@ -1,0 +1,171 @@
+/**
+ * Manifests and tags of one repository (distribution-spec "Pushing/Pulling manifests",
+ * "Deleting tags/manifests").
+ *
+ * Manifest bytes are stored per repository by digest with their media type as the object's
+ * content type; a tag is a small record naming a digest. A manifest with a `subject` is indexed
+ * under the subject's digest for the referrers API, whether or not the subject exists yet.
+ */
+import type { ObjectStore } from '../storage/types.ts';
+import type { RegistryConfig } from '../config.ts';
+import { RegistryError } from '../oci/errors.ts';
+import { tryParseDigest, type ParsedDigest } from '../oci/digest.ts';
+import { blobsToCheck, parseManifest, referrerDescriptor, type Descriptor, type ParsedManifest } from '../oci/manifest.ts';
+import type { Reference } from '../oci/reference.ts';
+import { parseDigest } from '../oci/digest.ts';
+import { keyOf } from './keys.ts';
+import { readBytes, readJson, writeJson } from './json-objects.ts';
+import type { Blobs } from './blobs.ts';
+import { mapLimit } from './concurrency.ts';
+import { sha256Hex } from './sha256.ts';
+
+export interface ManifestRecord {
+  digest: ParsedDigest;
+  mediaType: string;
+  size: number;
+}
+
+export interface StoredManifest extends ManifestRecord {
+  body: Uint8Array<ArrayBuffer>;
+}
+
+export interface TagRecord {
+  digest: string;
+}
+
+export interface PutManifestResult {
+  digest: ParsedDigest;
+  subject?: Descriptor;
+}
+
+const CHECK_CONCURRENCY = 8;
+
+export class Manifests {
+  constructor(
+    private readonly store: ObjectStore,
+    private readonly config: RegistryConfig,
+    private readonly blobs: Blobs,
+  ) {}
+
+  /** Resolves a tag or digest to the digest of a manifest this repository holds. */
+  async resolve(repo: string, reference: Reference): Promise<ParsedDigest> {
+    if (reference.kind === 'digest') return parseDigest(reference.digest);
+    const tag = await readJson<TagRecord>(this.store, keyOf({ kind: 'tag', repo, tag: reference.tag }));
+    const digest = tag ? tryParseDigest(tag.digest) : null;
+    if (!digest) throw new RegistryError('MANIFEST_UNKNOWN', undefined, { tag: reference.tag });
+    return digest;
+  }
+
+  async stat(repo: string, reference: Reference): Promise<ManifestRecord> {
+    const digest = await this.resolve(repo, reference);
+    const info = await this.store.head(keyOf({ kind: 'manifest', repo, digest }));
+    if (!info) throw new RegistryError('MANIFEST_UNKNOWN', undefined, { digest: digest.digest });
+    return { digest, mediaType: info.contentType ?? 'application/octet-stream', size: info.size };
+  }
+
+  async get(repo: string, reference: Reference): Promise<StoredManifest> {
+    const digest = await this.resolve(repo, reference);
+    const object = await this.store.get(keyOf({ kind: 'manifest', repo, digest }));
+    if (!object) throw new RegistryError('MANIFEST_UNKNOWN', undefined, { digest: digest.digest });
+    const body = new Uint8Array(await new Response(object.body).arrayBuffer());
+    return { digest, mediaType: object.info.contentType ?? 'application/octet-stream', size: body.byteLength, body };
+  }
+
+  async put(repo: string, reference: Reference, body: Uint8Array<ArrayBuffer>, contentType: string | undefined): Promise<PutManifestResult> {
+    const manifest = parseManifest(body, contentType);
+    const digest = parseDigest(`sha256:${await sha256Hex(body)}`);
+    if (reference.kind === 'digest') {
+      const expected = parseDigest(reference.digest);
+      if (expected.algorithm !== 'sha256' || expected.hex !== digest.hex) {
+        throw new RegistryError('DIGEST_INVALID', 'manifest digest does not match the reference', {
+          expected: expected.digest,
+          computed: digest.digest,
+        });
+      }
+    }
+    await this.checkReferences(repo, manifest);
+
+    await this.store.put(keyOf({ kind: 'manifest', repo, digest }), body, { contentType: manifest.mediaType });
+    if (manifest.subject) {
+      const subject = tryParseDigest(manifest.subject.digest);
+      if (subject) {
+        await writeJson(
+          this.store,
+          keyOf({ kind: 'referrer', repo, subject, digest }),
+          referrerDescriptor(manifest, digest.digest, body.byteLength),
+        );
+      }
+    }
+    if (reference.kind === 'tag') {
+      await writeJson(this.store, keyOf({ kind: 'tag', repo, tag: reference.tag }), { digest: digest.digest } satisfies TagRecord);
+    }
+    await this.store.put(keyOf({ kind: 'catalogEntry', repo }), '', { ifNoneMatch: true });
+    return manifest.subject ? { digest, subject: manifest.subject } : { digest };
+  }
+
+  /** DELETE by tag removes the tag; by digest removes the manifest, its tags and its referrer entry. */
+  async delete(repo: string, reference: Reference): Promise<void> {
+    if (reference.kind === 'tag') {
+      const key = keyOf({ kind: 'tag', repo, tag: reference.tag });
+      if (!(await this.store.head(key))) throw new RegistryError('MANIFEST_UNKNOWN', undefined, { tag: reference.tag });
+      await this.store.delete(key);
+      return;
+    }
+    const digest = parseDigest(reference.digest);
+    const key = keyOf({ kind: 'manifest', repo, digest });
+    const bytes = await readBytes(this.store, key, this.config.maxManifestBytes);
+    if (!bytes) throw new RegistryError('MANIFEST_UNKNOWN', undefined, { digest: digest.digest });
+    const subject = subjectOf(bytes);
+    if (subject) await this.store.delete(keyOf({ kind: 'referrer', repo, subject, digest }));
+    await this.deleteTagsOf(repo, digest);
+    await this.store.delete(key);
+  }
+
+  private async deleteTagsOf(repo: string, digest: ParsedDigest): Promise<void> {
+    const prefix = keyOf({ kind: 'tags', repo });
+    let startAfter: string | undefined;
+    for (;;) {
+      const page = await this.store.list({ prefix, startAfter, limit: 1000 });
+      await mapLimit(page.objects, CHECK_CONCURRENCY, async (object) => {
+        const tag = await readJson<TagRecord>(this.store, object.key);
+        if (tag?.digest === digest.digest) await this.store.delete(object.key);
+      });
+      if (!page.truncated || page.objects.length === 0) return;
+      startAfter = page.objects[page.objects.length - 1]?.key;
+    }
+  }
+
+  /** Every config and layer must be linked here; every child of an index must be stored here. */
+  private async checkReferences(repo: string, manifest: ParsedManifest): Promise<void> {
+    const missing: string[] = [];
+    await mapLimit(blobsToCheck(manifest), CHECK_CONCURRENCY, async (descriptor) => {
+      const digest = tryParseDigest(descriptor.digest);
+      const link = digest ? await this.blobs.stat(repo, digest) : null;
+      if (!link) missing.push(descriptor.digest);
+      else if (link.size !== descriptor.size) {
+        throw new RegistryError('MANIFEST_INVALID', `size of ${descriptor.digest} is ${link.size}, manifest says ${descriptor.size}`);
+      }
+    });
+    await mapLimit(manifest.manifests, CHECK_CONCURRENCY, async (descriptor) => {
+      const digest = tryParseDigest(descriptor.digest);
+      const found = digest ? await this.store.head(keyOf({ kind: 'manifest', repo, digest })) : null;
+      if (!found) missing.push(descriptor.digest);
+    });
+    if (missing.length > 0) {
+      throw new RegistryError('MANIFEST_BLOB_UNKNOWN', `manifest references ${missing.length} unknown blob(s) or manifest(s)`, {
+        digests: missing.slice(0, 20),
+      });
+    }
+  }
+}
+
+function subjectOf(bytes: Uint8Array): ParsedDigest | null {
+  try {
+    const value: unknown = JSON.parse(new TextDecoder().decode(bytes));
+    if (typeof value !== 'object' || value === null) return null;
+    const subject = (value as { subject?: { digest?: unknown } }).subject;
+    return typeof subject?.digest === 'string' ? tryParseDigest(subject.digest) : null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * Streams a request body into fixed-size multipart parts (principle 3: bytes flow, never pool).
+ *
+ * Bytes are copied into a part buffer as they arrive; a full part is uploaded while the next one
+ * is read, with at most `concurrency` uploads in flight, so memory stays near
+ * partSize × (concurrency + 1) whatever the layer size. Whatever does not fill a part comes back
+ * as `tail`; the caller keeps it for the next request or the final part.
+ */
+import type { MultipartPart } from '../storage/types.ts';
+import { RegistryError } from '../oci/errors.ts';
+
+export interface PartWriterOptions {
+  body: ReadableStream<Uint8Array> | null;
+  /** Bytes carried from earlier requests (fewer than partSize). */
+  carry: Uint8Array;
+  partSize: number;
+  concurrency: number;
+  /** Part number the next full part gets. */
+  firstPartNumber: number;
+  /** Most bytes this request may carry; more is refused with 413 before it is kept. */
+  maxBytes?: number;
+  /** Sees every new byte of the body, in order (the hasher). */
+  onBytes(chunk: Uint8Array): void;
+  /** Uploads one full part; `ensureUpload` is implied by the caller's closure. */
+  uploadPart(partNumber: number, bytes: Uint8Array): Promise<MultipartPart>;
+}
+
+export interface PartWriterResult {
+  parts: MultipartPart[];
+  tail: Uint8Array;
+  /** New bytes read from the body (not counting `carry`). */
+  received: number;
+}
+
+export function payloadTooLarge(limit: number): RegistryError {
+  const mib = Math.floor(limit / (1024 * 1024));
+  return new RegistryError(
+    'PAYLOAD_TOO_LARGE',
+    `request body exceeds this deployment's limit of ${limit} bytes (${mib} MiB)`,
+    {
+      limit,
+      remedy:
+        'upload the blob in chunks: PATCH requests with Content-Range, each at most the limit ' +
+        '(see the OCI-Chunk-Min-Length header), or raise BERTH_MAX_BODY_MB where the platform allows it',
+    },
+  );
+}
+
+export async function writeParts(options: PartWriterOptions): Promise<PartWriterResult> {
+  const { partSize, concurrency } = options;
+  const parts: MultipartPart[] = [];
+  const inFlight = new Set<Promise<void>>();
+  let failure: unknown = null;
+  let nextPart = options.firstPartNumber;
+  let received = 0;
+
+  let buffer = new Uint8Array(partSize);
+  let filled = 0;
+  if (options.carry.byteLength > 0) {
+    buffer.set(options.carry);
+    filled = options.carry.byteLength;
+  }
+
+  const dispatch = async (): Promise<void> => {
+    const partNumber = nextPart++;
+    const bytes = buffer;
+    buffer = new Uint8Array(partSize);
+    filled = 0;
+    const task = options
+      .uploadPart(partNumber, bytes)
+      .then((part) => void parts.push(part))
+      .catch((error: unknown) => {
+        failure ??= error;
+      })
+      .finally(() => inFlight.delete(task));
+    inFlight.add(task);
+    while (inFlight.size >= concurrency) await Promise.race(inFlight);
+  };
+
+  const reader = options.body?.getReader();
+  try {
+    while (reader) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (failure) throw failure;
+      received += value.byteLength;
+      if (options.maxBytes !== undefined && received > options.maxBytes) throw payloadTooLarge(options.maxBytes);
+      options.onBytes(value);
+      let offset = 0;
+      while (offset < value.byteLength) {
+        const take = Math.min(partSize - filled, value.byteLength - offset);
+        buffer.set(value.subarray(offset, offset + take), filled);
+        filled += take;
+        offset += take;
+        if (filled === partSize) await dispatch();
+      }
+    }
+  } catch (error) {
+    await reader?.cancel().catch(() => undefined);
+    await Promise.allSettled(inFlight);
+    throw error;
+  }
+  await Promise.allSettled(inFlight);
+  if (failure) throw failure;
+  parts.sort((a, b) => a.partNumber - b.partNumber);
+  return { parts, tail: buffer.subarray(0, filled), received };
+}

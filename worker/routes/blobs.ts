@@ -1,0 +1,62 @@
+/** end-2 (GET/HEAD blob) and end-10 (DELETE blob). */
+import type { Context } from 'hono';
+import type { AppEnv } from '../types.ts';
+import { parseDigest } from '../oci/digest.ts';
+import { RegistryError } from '../oci/errors.ts';
+import { contentRangeHeader, parseRangeHeader, unsatisfiedRangeHeader } from '../oci/range.ts';
+import { empty } from './respond.ts';
+
+export async function getBlob(c: Context<AppEnv>, name: string, digestText: string): Promise<Response> {
+  const registry = c.get('registry');
+  const config = c.get('config');
+  const digest = parseDigest(digestText);
+  const location = await registry.blobs.stat(name, digest);
+  if (!location) throw new RegistryError('BLOB_UNKNOWN', undefined, { digest: digest.digest });
+  const headers: Record<string, string> = {
+    'Docker-Content-Digest': digest.digest,
+    'Content-Type': 'application/octet-stream',
+    'Accept-Ranges': 'bytes',
+  };
+  if (c.req.method === 'HEAD') {
+    return new Response(null, { status: 200, headers: { ...headers, 'Content-Length': String(location.size) } });
+  }
+
+  // Principle 4: pull bytes skip Berth when the store can presign.
+  const store = registry.store;
+  if (config.redirectBlobs && store.capabilities.presign && store.presignGet) {
+    const url = await store.presignGet(location.data, {
+      expiresInSeconds: config.presignExpirySeconds,
+      contentType: 'application/octet-stream',
+    });
+    return empty(307, { Location: url, 'Docker-Content-Digest': digest.digest });
+  }
+
+  const range = parseRangeHeader(c.req.header('Range'), location.size);
+  if (range.kind === 'unsatisfiable') {
+    throw new RegistryError('RANGE_INVALID', 'requested range not satisfiable', undefined, {
+      status: 416,
+      headers: { 'Content-Range': unsatisfiedRangeHeader(location.size) },
+    });
+  }
+  const slice = range.kind === 'partial' ? { offset: range.offset, length: range.length } : undefined;
+  const object = await registry.blobs.open(location, slice);
+  if (!object) throw new RegistryError('BLOB_UNKNOWN', 'blob data is missing', { digest: digest.digest });
+  if (slice) {
+    return new Response(object.body, {
+      status: 206,
+      headers: {
+        ...headers,
+        'Content-Length': String(slice.length),
+        'Content-Range': contentRangeHeader(slice.offset, slice.length, location.size),
+      },
+    });
+  }
+  return new Response(object.body, { status: 200, headers: { ...headers, 'Content-Length': String(location.size) } });
+}
+
+export async function deleteBlob(c: Context<AppEnv>, name: string, digestText: string): Promise<Response> {
+  const digest = parseDigest(digestText);
+  const removed = await c.get('registry').blobs.unlink(name, digest);
+  if (!removed) throw new RegistryError('BLOB_UNKNOWN', undefined, { digest: digest.digest });
+  return empty(202, { 'Docker-Content-Digest': digest.digest });
+}

@@ -1,0 +1,73 @@
+/** end-3 (GET/HEAD manifest), end-7 (PUT manifest), end-9 (DELETE manifest or tag). */
+import type { Context } from 'hono';
+import type { AppEnv } from '../types.ts';
+import { RegistryError } from '../oci/errors.ts';
+import { normalizeContentType } from '../oci/media-types.ts';
+import { parseReference } from '../oci/reference.ts';
+import { contentLength, empty } from './respond.ts';
+
+export async function getManifest(c: Context<AppEnv>, name: string, referenceText: string): Promise<Response> {
+  const manifests = c.get('registry').manifests;
+  const reference = parseReference(referenceText);
+  // GET and HEAD answer identical headers; HEAD skips reading the body.
+  if (c.req.method === 'HEAD') {
+    const record = await manifests.stat(name, reference);
+    return new Response(null, { status: 200, headers: manifestHeaders(record.digest.digest, record.mediaType, record.size) });
+  }
+  const manifest = await manifests.get(name, reference);
+  return new Response(manifest.body, {
+    status: 200,
+    headers: manifestHeaders(manifest.digest.digest, manifest.mediaType, manifest.size),
+  });
+}
+
+export async function putManifest(c: Context<AppEnv>, name: string, referenceText: string): Promise<Response> {
+  const reference = parseReference(referenceText);
+  const body = await readLimited(c, c.get('config').maxManifestBytes);
+  const result = await c.get('registry').manifests.put(name, reference, body, normalizeContentType(c.req.header('Content-Type')));
+  const headers: Record<string, string> = {
+    Location: `/v2/${name}/manifests/${result.digest.digest}`,
+    'Docker-Content-Digest': result.digest.digest,
+  };
+  if (result.subject) headers['OCI-Subject'] = result.subject.digest;
+  return empty(201, headers);
+}
+
+export async function deleteManifest(c: Context<AppEnv>, name: string, referenceText: string): Promise<Response> {
+  await c.get('registry').manifests.delete(name, parseReference(referenceText));
+  return empty(202);
+}
+
+function manifestHeaders(digest: string, mediaType: string, size: number): Record<string, string> {
+  return { 'Content-Type': mediaType, 'Content-Length': String(size), 'Docker-Content-Digest': digest };
+}
+
+/** Reads a manifest body, refusing more than `limit` bytes without reading past it. */
+async function readLimited(c: Context<AppEnv>, limit: number): Promise<Uint8Array<ArrayBuffer>> {
+  const tooLarge = (): RegistryError =>
+    new RegistryError('PAYLOAD_TOO_LARGE', `manifest exceeds the limit of ${limit} bytes`, { limit });
+  const declared = contentLength(c);
+  if (declared !== undefined && declared > limit) throw tooLarge();
+  const body = c.req.raw.body;
+  if (!body) return new Uint8Array(0);
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const reader = body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > limit) {
+      await reader.cancel();
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return bytes;
+}

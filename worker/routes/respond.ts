@@ -1,0 +1,32 @@
+/** Small response helpers shared by the route modules. */
+import type { Context } from 'hono';
+import type { AppEnv } from '../types.ts';
+
+export function json(value: unknown, status = 200, headers: Record<string, string> = {}): Response {
+  const body = JSON.stringify(value);
+  return new Response(body, {
+    status,
+    headers: { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': String(byteLength(body)), ...headers },
+  });
+}
+
+export function empty(status: number, headers: Record<string, string> = {}): Response {
+  return new Response(null, { status, headers: { 'Content-Length': '0', ...headers } });
+}
+
+/** Content-Length as a number, or undefined when absent (chunked) or malformed. */
+export function contentLength(c: Context<AppEnv>): number | undefined {
+  const raw = c.req.header('Content-Length');
+  if (raw === undefined || !/^\d{1,16}$/.test(raw.trim())) return undefined;
+  return Number(raw);
+}
+
+/** The request body, or null when the request says it has none. */
+export function bodyOf(c: Context<AppEnv>): ReadableStream<Uint8Array> | null {
+  if (contentLength(c) === 0) return null;
+  return c.req.raw.body;
+}
+
+export function byteLength(text: string): number {
+  return new TextEncoder().encode(text).byteLength;
+}

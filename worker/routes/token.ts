@@ -1,0 +1,121 @@
+/**
+ * The token endpoint (distribution docs/spec/auth/token.md and oauth.md):
+ * - GET /token?service=…&scope=…&offline_token=true with Basic credentials (docker, skopeo),
+ *   or without any for an anonymous token (public repositories only);
+ * - POST /token form with grant_type=password or refresh_token (containerd, docker's
+ *   identity-token refresh).
+ * Answers `token` and `access_token` (both spellings are in use), `expires_in`, `issued_at`,
+ * and `refresh_token` when offline access was asked.
+ */
+import type { Context, Hono } from 'hono';
+import type { AppEnv } from '../types.ts';
+import { RegistryError, renderError } from '../oci/errors.ts';
+import { parseAuthorization } from '../auth/credentials.ts';
+import { signAccessToken, signRefreshToken, verifyRefreshToken } from '../auth/jwt.ts';
+import { subjectOf, type Identity } from '../auth/policy.ts';
+import { parseScopes } from '../auth/scope.ts';
+import { basicUnauthorized, type TokenAuthorizer } from '../auth/token-authorizer.ts';
+
+const MAX_FORM_BYTES = 16 * 1024;
+
+interface Grant {
+  identity: Identity | null;
+  scopes: string[];
+  offline: boolean;
+  /** The refresh token presented, handed back unchanged on a refresh grant. */
+  refreshToken?: string;
+}
+
+/** The peer address from @hono/node-server's env, when running on Node. */
+export function socketAddress(c: Context<AppEnv>): string | undefined {
+  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
+  return env?.incoming?.socket?.remoteAddress;
+}
+
+function oauthError(status: number, error: string, description: string): Response {
+  return Response.json({ error, error_description: description }, { status, headers: { 'Cache-Control': 'no-store' } });
+}
+
+async function login(auth: TokenAuthorizer, c: Context<AppEnv>, username: string, password: string): Promise<Identity> {
+  const result = await auth.accounts.login(username, password, auth.address(c.req.raw, socketAddress(c)));
+  if (!result.ok) throw auth.loginFailure(result, () => basicUnauthorized());
+  return result.identity;
+}
+
+async function grantFromGet(auth: TokenAuthorizer, c: Context<AppEnv>): Promise<Grant> {
+  const url = new URL(c.req.url);
+  const scopes = url.searchParams.getAll('scope');
+  const offline = url.searchParams.get('offline_token') === 'true';
+  const credentials = parseAuthorization(c.req.header('authorization') ?? null);
+  if (credentials === null) return { identity: null, scopes, offline: false };
+  if (credentials === 'invalid' || credentials.kind !== 'basic') throw basicUnauthorized('Basic credentials expected');
+  return { identity: await login(auth, c, credentials.username, credentials.password), scopes, offline };
+}
+
+async function grantFromPost(auth: TokenAuthorizer, c: Context<AppEnv>): Promise<Grant | Response> {
+  const text = await c.req.text();
+  if (text.length > MAX_FORM_BYTES) return oauthError(400, 'invalid_request', 'form too large');
+  const form = new URLSearchParams(text);
+  const scopes = form.getAll('scope');
+  const grantType = form.get('grant_type');
+  if (grantType === 'password') {
+    const username = form.get('username');
+    const password = form.get('password');
+    if (!username || password === null) return oauthError(400, 'invalid_request', 'username and password are required');
+    const offline = form.get('access_type') === 'offline';
+    return { identity: await login(auth, c, username, password), scopes, offline };
+  }
+  if (grantType === 'refresh_token') {
+    const refreshToken = form.get('refresh_token') ?? '';
+    const claims = await verifyRefreshToken(await auth.signingKey(), refreshToken, auth.service(c.req.raw));
+    const identity = claims ? await auth.accounts.identityOf(claims.subject, claims.robot) : null;
+    const owner = identity?.kind === 'robot' ? identity.owner : identity?.user;
+    // A password change bumps the generation and so retires every refresh token issued before it.
+    if (!claims || !identity || owner?.generation !== claims.generation) throw basicUnauthorized('invalid refresh token');
+    return { identity, scopes, offline: true, refreshToken };
+  }
+  return oauthError(400, 'unsupported_grant_type', 'grant_type must be password or refresh_token');
+}
+
+async function issue(auth: TokenAuthorizer, c: Context<AppEnv>, grant: Grant): Promise<Response> {
+  const key = await auth.signingKey();
+  const audience = auth.service(c.req.raw);
+  const access = auth.policy.grant(grant.identity, parseScopes(grant.scopes));
+  const robot = grant.identity?.kind === 'robot' ? grant.identity.token.id : undefined;
+  const subject = grant.identity ? subjectOf(grant.identity) : '';
+  const { token, issuedAt, expiresIn } = await signAccessToken(key, {
+    subject, audience, access, ttlSeconds: auth.settings.tokenTtlSeconds, robot,
+  });
+  const body: Record<string, string | number> = {
+    token,
+    access_token: token,
+    expires_in: expiresIn,
+    issued_at: new Date(issuedAt * 1000).toISOString(),
+  };
+  if (grant.identity && grant.offline) {
+    const owner = grant.identity.kind === 'robot' ? grant.identity.owner : grant.identity.user;
+    body.refresh_token = grant.refreshToken ?? (await signRefreshToken(key, {
+      subject, audience, generation: owner.generation, robot, ttlSeconds: auth.settings.refreshTtlSeconds,
+    }));
+  }
+  return Response.json(body, { headers: { 'Cache-Control': 'no-store', Pragma: 'no-cache' } });
+}
+
+async function handle(c: Context<AppEnv>, work: () => Promise<Response>): Promise<Response> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof RegistryError) return renderError(error, c.req.method);
+    throw error;
+  }
+}
+
+export function mountTokenRoutes(app: Hono<AppEnv>, auth: TokenAuthorizer): void {
+  app.get('/token', (c) => handle(c, async () => issue(auth, c, await grantFromGet(auth, c))));
+  app.post('/token', (c) =>
+    handle(c, async () => {
+      const grant = await grantFromPost(auth, c);
+      return grant instanceof Response ? grant : issue(auth, c, grant);
+    }),
+  );
+}
