@@ -1,0 +1,133 @@
+/**
+ * The store contract on the filesystem driver, plus what only a filesystem can get wrong:
+ * temp files, directory layout, pruning and keys that try to leave the root.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { checkedStore } from '../../worker/storage/checked.ts';
+import { createFsStore } from '../../worker/storage/fs.ts';
+import { StoreError } from '../../worker/storage/types.ts';
+import { readAll, runStoreContract } from './store-contract.ts';
+
+runStoreContract('fs', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'berth-fs-contract-'));
+  return { store: checkedStore(createFsStore({ root })), cleanup: () => rm(root, { recursive: true, force: true }) };
+});
+
+/** Every file below `dir`, as paths relative to it. */
+async function filesUnder(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
+  return entries.filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath ?? entry.path, entry.name).slice(dir.length + 1));
+}
+
+describe('fs store extras', () => {
+  let root: string;
+  before(async () => {
+    root = await mkdtemp(join(tmpdir(), 'berth-fs-extras-'));
+  });
+  after(() => rm(root, { recursive: true, force: true }));
+
+  it('leaves no temp files behind and lists only objects', async () => {
+    const store = createFsStore({ root });
+    await store.put('t/a', 'a');
+    await store.put('t/a', 'b');
+    await store.put('t/a', 'c', { ifNoneMatch: true });
+    await store.put('t/b', 'd', { ifNoneMatch: true });
+    assert.deepEqual(await filesUnder(join(root, 'tmp')), []);
+    assert.deepEqual((await store.list({ prefix: '' })).objects.map((o) => o.key), ['t/a', 't/b']);
+  });
+
+  it('a put that fails keeps the previous object whole and publishes nothing', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'berth-fs-fail-'));
+    try {
+      const store = checkedStore(createFsStore({ root: dir }));
+      await store.put('k/existing', 'old bytes');
+      // Make the temp area unusable: a file where the tmp directory should be.
+      await rm(join(dir, 'tmp'), { recursive: true, force: true });
+      await writeFile(join(dir, 'tmp'), 'not a directory');
+      await assert.rejects(store.put('k/existing', 'new bytes'), StoreError);
+      await assert.rejects(store.put('k/fresh', 'new bytes'), StoreError);
+      const old = await store.get('k/existing');
+      assert.ok(old);
+      assert.equal(new TextDecoder().decode(await readAll(old.body)), 'old bytes');
+      assert.equal(await store.head('k/fresh'), null);
+      assert.deepEqual((await store.list({ prefix: 'k/' })).objects.map((o) => o.key), ['k/existing']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps multipart data out of objects/ until complete, then removes the upload', async () => {
+    const store = createFsStore({ root });
+    const uploadId = await store.createMultipart('mp/blob', 4);
+    const one = await store.uploadPart('mp/blob', uploadId, 1, new Uint8Array([1, 2, 3, 4]));
+    const two = await store.uploadPart('mp/blob', uploadId, 2, new Uint8Array([5]));
+    assert.equal((await filesUnder(join(root, 'objects'))).some((path) => path.startsWith('mp')), false);
+    await assert.rejects(store.completeMultipart('mp/blob', uploadId, [two]), /numbered/);
+    await assert.rejects(store.completeMultipart('mp/blob', uploadId, [{ ...one, etag: 'stale' }, two]), /etag/);
+    await store.completeMultipart('mp/blob', uploadId, [one, two]);
+    assert.deepEqual(await readdir(join(root, 'multipart')), []);
+    const object = await store.get('mp/blob');
+    assert.ok(object);
+    assert.deepEqual(await readAll(object.body), new Uint8Array([1, 2, 3, 4, 5]));
+  });
+
+  it('rejects multipart parts of the wrong size', async () => {
+    const store = createFsStore({ root });
+    const uploadId = await store.createMultipart('mp/sizes', 4);
+    await assert.rejects(store.uploadPart('mp/sizes', uploadId, 1, new Uint8Array(5)), /part size/);
+    const short = await store.uploadPart('mp/sizes', uploadId, 1, new Uint8Array(3));
+    const last = await store.uploadPart('mp/sizes', uploadId, 2, new Uint8Array(3));
+    await assert.rejects(store.completeMultipart('mp/sizes', uploadId, [short, last]), /non-final parts/);
+    await store.abortMultipart('mp/sizes', uploadId);
+    assert.equal(await store.head('mp/sizes'), null);
+  });
+
+  it('prunes directories emptied by delete', async () => {
+    const store = createFsStore({ root });
+    await store.put('prune/a/b/c/d', 'x');
+    await store.put('prune/keep', 'y');
+    await store.delete('prune/a/b/c/d');
+    assert.deepEqual(await filesUnder(join(root, 'objects', 'prune')), ['keep%']);
+    assert.deepEqual(await readdir(join(root, 'objects', 'prune')), ['keep%']);
+  });
+
+  it('stores a key and keys below it side by side, case-sensitively, with % in keys', async () => {
+    const store = createFsStore({ root });
+    const keys = ['both/a', 'both/a/b', 'both/A', 'both/a%', 'both/%61', 'both/a%2f'];
+    for (const key of keys) await store.put(key, key);
+    for (const key of keys) {
+      const object = await store.get(key);
+      assert.ok(object, key);
+      assert.equal(new TextDecoder().decode(await readAll(object.body)), key);
+    }
+    const listed = (await store.list({ prefix: 'both/' })).objects.map((o) => o.key);
+    assert.deepEqual(listed, [...keys].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))));
+  });
+
+  it('refuses keys that would leave the root, even without the checked wrapper', async () => {
+    const store = createFsStore({ root });
+    for (const key of ['../escape', 'a/../../escape', '/etc/passwd', 'a//b', 'a/./b', '', 'a/']) {
+      await assert.rejects(store.put(key, 'x'), /invalid store key/, JSON.stringify(key));
+      await assert.rejects(store.get(key), /invalid store key/, JSON.stringify(key));
+    }
+    await assert.rejects(store.list({ prefix: '../' }), /invalid store key/);
+    await assert.rejects(store.uploadPart('a', '../../objects', 1, new Uint8Array(1)), /no multipart upload/);
+  });
+
+  it('gives a stable etag that changes on overwrite', async () => {
+    const store = createFsStore({ root });
+    await store.put('etag/x', 'same');
+    const first = await store.head('etag/x');
+    assert.equal((await store.head('etag/x'))?.etag, first?.etag);
+    await store.put('etag/x', 'same');
+    assert.notEqual((await store.head('etag/x'))?.etag, first?.etag);
+  });
+
+  it('checks its options when built', () => {
+    assert.throws(() => createFsStore({ root: '' }), /fs store: option "root"/);
+  });
+});

@@ -1,0 +1,86 @@
+/**
+ * Filesystem primitives the fs driver builds its atomicity on: durable temp files, publishing
+ * by `rename`/`link`, and pruning of emptied directories.
+ */
+import { randomBytes } from 'node:crypto';
+import { link, mkdir, open, rename, rmdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+
+export function errnoCode(error: unknown): string | undefined {
+  if (typeof error === 'object' && error !== null && 'code' in error) {
+    const code = (error as { code: unknown }).code;
+    return typeof code === 'string' ? code : undefined;
+  }
+  return undefined;
+}
+
+/** A fresh name inside `dir` that no other writer will pick. */
+export function tempName(dir: string, label: string): string {
+  return join(dir, `${label}.${process.pid}.${randomBytes(8).toString('hex')}.tmp`);
+}
+
+/** Writes `chunks` to a new file and fsyncs it, so a later rename publishes complete bytes. */
+export async function writeDurably(path: string, chunks: Uint8Array[]): Promise<void> {
+  let file;
+  try {
+    file = await open(path, 'wx');
+  } catch (error) {
+    if (errnoCode(error) !== 'ENOENT') throw error;
+    // The temp directory went missing (first use, or removed by an operator): recreate it.
+    await mkdir(dirname(path), { recursive: true });
+    file = await open(path, 'wx');
+  }
+  try {
+    for (const chunk of chunks) await writeAll(file, chunk, null);
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+}
+
+/** `FileHandle.write` may write less than asked; loop until all of `data` is written. */
+export async function writeAll(
+  file: Awaited<ReturnType<typeof open>>,
+  data: Uint8Array,
+  position: number | null,
+): Promise<void> {
+  let done = 0;
+  while (done < data.byteLength) {
+    const { bytesWritten } = await file.write(data, done, data.byteLength - done, position === null ? null : position + done);
+    done += bytesWritten;
+  }
+}
+
+const PUBLISH_ATTEMPTS = 8;
+
+/**
+ * Moves (`rename`: replaces any existing file) or links (`link`: fails with EEXIST when the
+ * target exists, which makes create-if-absent atomic) `source` to `target`, creating parent
+ * directories. Retries ENOENT because a concurrent delete may prune a parent we just created.
+ */
+export async function publish(source: string, target: string, mode: 'rename' | 'link'): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await (mode === 'rename' ? rename(source, target) : link(source, target));
+      return;
+    } catch (error) {
+      if (errnoCode(error) !== 'ENOENT' || attempt >= PUBLISH_ATTEMPTS) throw error;
+    }
+    // mkdir recursive tolerates a concurrent creator of the same directory.
+    await mkdir(dirname(target), { recursive: true });
+  }
+}
+
+/** Removes now-empty directories from `dir` up to (not including) `stop`. */
+export async function pruneEmptyDirs(dir: string, stop: string): Promise<void> {
+  let current = dir;
+  while (current.startsWith(stop) && current.length > stop.length) {
+    try {
+      await rmdir(current);
+    } catch {
+      // ENOTEMPTY/EEXIST: a sibling exists or a writer just added one; ENOENT: pruned already.
+      return;
+    }
+    current = dirname(current);
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * `list` for the filesystem driver: a depth-first walk of only the prefix's directory, in key
+ * order, stopping as soon as `limit + 1` keys are found.
+ *
+ * Why the walk is in key order: within one directory, entry `s` stands for the key `dir/s` when
+ * it is a file and for keys `dir/s/…` when it is a directory. Sorting entries by `s` (files) and
+ * `s/` (directories) orders whole groups correctly, e.g. `a-b` < `a.b` < `a/…` < `a0`
+ * (`-` 0x2D, `.` 0x2E, `/` 0x2F, `0` 0x30), so visiting them in that order yields sorted keys.
+ */
+import { open, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { errnoCode } from './fs-io.ts';
+import { compareKeys, decodeName, directoryPath } from './fs-keys.ts';
+import { readObject } from './fs-object-file.ts';
+import type { ListOptions, ListResult, ObjectInfo } from './types.ts';
+
+const DEFAULT_LIMIT = 1000;
+/** Files opened at once when reading sizes; stays far below the usual 1024 descriptor limit. */
+const STAT_CONCURRENCY = 16;
+
+interface Entry {
+  /** The key for a file, the key prefix (ending in `/`) for a directory. */
+  sortKey: string;
+  path: string;
+  isFile: boolean;
+}
+
+export async function listObjects(objectsDir: string, options: ListOptions): Promise<ListResult> {
+  const limit = options.limit ?? DEFAULT_LIMIT;
+  const { prefix, startAfter } = options;
+  const cut = prefix.lastIndexOf('/') + 1;
+  const dirKey = prefix.slice(0, cut);
+  const namePrefix = prefix.slice(cut);
+  const found: Entry[] = [];
+
+  // Returns true once enough keys are found.
+  async function walk(dir: string, keyPrefix: string, nameFilter: string): Promise<boolean> {
+    let names;
+    try {
+      names = await readdir(dir, { withFileTypes: true });
+    } catch (error) {
+      // Absent prefix, or a directory pruned by a concurrent delete: no keys there.
+      if (errnoCode(error) === 'ENOENT' || errnoCode(error) === 'ENOTDIR') return false;
+      throw error;
+    }
+    const entries: Entry[] = [];
+    for (const dirent of names) {
+      const decoded = decodeName(dirent.name);
+      if (!decoded || !decoded.segment.startsWith(nameFilter)) continue;
+      const path = join(dir, dirent.name);
+      if (decoded.isFile && dirent.isFile()) {
+        entries.push({ sortKey: keyPrefix + decoded.segment, path, isFile: true });
+      } else if (!decoded.isFile && dirent.isDirectory()) {
+        entries.push({ sortKey: `${keyPrefix}${decoded.segment}/`, path, isFile: false });
+      }
+    }
+    entries.sort((a, b) => compareKeys(a.sortKey, b.sortKey));
+    for (const entry of entries) {
+      if (entry.isFile) {
+        if (startAfter !== undefined && compareKeys(entry.sortKey, startAfter) <= 0) continue;
+        found.push(entry);
+        if (found.length > limit) return true;
+      } else {
+        // Every key below starts with sortKey: all are <= startAfter unless startAfter sorts
+        // before sortKey or lies inside this directory.
+        if (
+          startAfter !== undefined &&
+          compareKeys(entry.sortKey, startAfter) <= 0 &&
+          !startAfter.startsWith(entry.sortKey)
+        ) {
+          continue;
+        }
+        if (await walk(entry.path, entry.sortKey, '')) return true;
+      }
+    }
+    return false;
+  }
+
+  await walk(directoryPath(objectsDir, dirKey), dirKey, namePrefix);
+  const truncated = found.length > limit;
+  const page = found.slice(0, limit);
+  const infos = await mapBounded(page, STAT_CONCURRENCY, (entry) => describe(entry));
+  // A key deleted between the walk and its stat is simply left out.
+  return { objects: infos.filter((info): info is ObjectInfo => info !== null), truncated };
+}
+
+async function describe(entry: Entry): Promise<ObjectInfo | null> {
+  let file;
+  try {
+    file = await open(entry.path, 'r');
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return null;
+    throw error;
+  }
+  try {
+    const { info } = await readObject(file, entry.sortKey);
+    // Listings carry what S3's ListObjectsV2 does: no content type or user metadata.
+    const listed: ObjectInfo = { key: info.key, size: info.size };
+    if (info.etag !== undefined) listed.etag = info.etag;
+    if (info.lastModified !== undefined) listed.lastModified = info.lastModified;
+    return listed;
+  } finally {
+    await file.close();
+  }
+}
+
+async function mapBounded<T, R>(items: T[], concurrency: number, run: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  async function worker(): Promise<void> {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await run(items[index] as T);
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+  return results;
+}

@@ -1,0 +1,135 @@
+/**
+ * ObjectStore on a local directory: for the embedded Node server, development and tests.
+ *
+ *   <root>/objects/…      one file per object (key layout: fs-keys.ts, file format: fs-object-file.ts)
+ *   <root>/tmp/           every write lands here first, then is renamed (or linked) into place
+ *   <root>/multipart/     unfinished multipart uploads (fs-multipart.ts)
+ *
+ * The contract in types.ts maps onto POSIX guarantees: `rename` replaces a file atomically, so
+ * readers see the old object or the new one, never a mix (last rename wins between concurrent
+ * writers); `link` fails with EEXIST when the name exists, which makes `ifNoneMatch` atomic.
+ * Nothing here can presign, so blob pulls stream through the server.
+ */
+import { open, unlink } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { errnoCode, publish, pruneEmptyDirs, tempName, writeDurably } from './fs-io.ts';
+import { objectFilePath } from './fs-keys.ts';
+import { listObjects } from './fs-list.ts';
+import { fsMultipart } from './fs-multipart.ts';
+import { encodeHeader, readObject, streamFile } from './fs-object-file.ts';
+import type { ObjectInfo, ObjectStore, StoredObject } from './types.ts';
+
+export { NoSuchUploadError } from './errors.ts';
+
+export interface FsStoreOptions {
+  /** Directory holding the store; created on first write. */
+  root: string;
+}
+
+const encoder = new TextEncoder();
+
+export function createFsStore(options: FsStoreOptions): ObjectStore {
+  if (!options || typeof options.root !== 'string' || options.root.trim() === '') {
+    throw new Error('fs store: option "root" must be a non-empty directory path');
+  }
+  const root = resolve(options.root);
+  const objectsDir = join(root, 'objects');
+  const tmpDir = join(root, 'tmp');
+  const multipart = fsMultipart(join(root, 'multipart'));
+  const pathOf = (key: string) => objectFilePath(objectsDir, key);
+
+  async function openObject(key: string) {
+    try {
+      return await open(pathOf(key), 'r');
+    } catch (error) {
+      if (errnoCode(error) === 'ENOENT') return null;
+      throw error;
+    }
+  }
+
+  return {
+    name: 'fs',
+    capabilities: { presign: false, conditionalWrite: true, minPartSize: 0, maxParts: 10_000 },
+
+    async head(key): Promise<ObjectInfo | null> {
+      const file = await openObject(key);
+      if (!file) return null;
+      try {
+        return (await readObject(file, key)).info;
+      } finally {
+        await file.close();
+      }
+    },
+
+    async get(key, range): Promise<StoredObject | null> {
+      const file = await openObject(key);
+      if (!file) return null;
+      try {
+        const { dataOffset, info } = await readObject(file, key);
+        // A range past the end is refused by the caller (types.ts); clamp rather than fail.
+        const offset = Math.min(range?.offset ?? 0, info.size);
+        const length = Math.min(range?.length ?? info.size - offset, info.size - offset);
+        // info.size stays the whole object's size, as HEAD would report it.
+        return { info, body: streamFile(file, dataOffset + offset, dataOffset + offset + length) };
+      } catch (error) {
+        await file.close();
+        throw error;
+      }
+    },
+
+    async put(key, body, putOptions = {}) {
+      const target = pathOf(key);
+      const bytes = typeof body === 'string' ? encoder.encode(body) : body;
+      const header = encodeHeader({ contentType: putOptions.contentType, metadata: putOptions.metadata });
+      const temp = tempName(tmpDir, 'put');
+      try {
+        await writeDurably(temp, [header, bytes]);
+        if (!putOptions.ifNoneMatch) {
+          await publish(temp, target, 'rename');
+          return true;
+        }
+        try {
+          await publish(temp, target, 'link');
+          return true;
+        } catch (error) {
+          if (errnoCode(error) === 'EEXIST') return false;
+          throw error;
+        }
+      } finally {
+        // After a rename the temp name is gone; after a link or a failure it must go.
+        await unlink(temp).catch(() => undefined);
+      }
+    },
+
+    async delete(key) {
+      const target = pathOf(key);
+      try {
+        await unlink(target);
+      } catch (error) {
+        if (errnoCode(error) === 'ENOENT') return;
+        throw error;
+      }
+      await pruneEmptyDirs(dirname(target), objectsDir);
+    },
+
+    async list(listOptions) {
+      return listObjects(objectsDir, listOptions);
+    },
+
+    async createMultipart(key, partSize) {
+      pathOf(key);
+      return multipart.create(key, partSize);
+    },
+    async uploadPart(key, uploadId, partNumber, body) {
+      pathOf(key);
+      return multipart.uploadPart(key, uploadId, partNumber, body);
+    },
+    async completeMultipart(key, uploadId, parts) {
+      return multipart.complete(key, uploadId, parts, pathOf(key));
+    },
+    async abortMultipart(key, uploadId) {
+      pathOf(key);
+      return multipart.abort(key, uploadId);
+    },
+  };
+}
