@@ -1,0 +1,66 @@
+/**
+ * `npm run dev:s3`: Berth on the S3 driver against a local S3-compatible server, both on this
+ * machine, for trying the S3 code path without a cloud account.
+ *
+ *   PORT           Berth's port (default 5000)
+ *   BERTH_S3_PORT  the S3 server's port (default PORT + 1)
+ *   BERTH_DATA_DIR objects are kept under $BERTH_DATA_DIR/s3 (default ./data/s3)
+ *
+ * Any other BERTH_* variable is passed to Berth unchanged. Ctrl-C stops both processes.
+ */
+import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startS3Server } from './s3-server.ts';
+import { berthS3Env, stopProcess, waitForHttp } from './target-s3.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const NODE_ENTRY = fileURLToPath(new URL('../../worker/runtime/node.ts', import.meta.url));
+
+function port(name: string, fallback: number): number {
+  const raw = process.env[name]?.trim();
+  if (!raw) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1 || value > 65535) {
+    console.error(`${name} must be a port number, got "${raw}"`);
+    process.exit(2);
+  }
+  return value;
+}
+
+const berthPort = port('PORT', 5000);
+const s3Port = port('BERTH_S3_PORT', berthPort + 1);
+const dataDir = resolve(ROOT, process.env.BERTH_DATA_DIR?.trim() || 'data', 's3');
+
+const s3 = await startS3Server({ port: s3Port, dir: dataDir, conditionalWrites: true });
+const berth = spawn(process.execPath, ['--import', 'tsx', NODE_ENTRY], {
+  cwd: ROOT,
+  env: { ...process.env, ...berthS3Env(s3, true), PORT: String(berthPort) },
+  stdio: 'inherit',
+});
+
+const host = process.env.HOST?.trim() || '127.0.0.1';
+const shownHost = host.includes(':') ? `[${host}]` : host;
+waitForHttp(`http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : shownHost}:${berthPort}/v2/`, berth, () => '').then(
+  () => {
+    console.log(`S3 server: ${s3.endpoint} (bucket "${s3.bucket}", key ${s3.accessKeyId}/${s3.secretAccessKey}, data in ${dataDir})`);
+    console.log(`Berth:     http://${shownHost}:${berthPort} (storage: s3)  Ctrl-C stops both`);
+  },
+  () => {}, // Berth's own output already says why it did not start; the exit handler cleans up.
+);
+
+let stopping = false;
+async function shutdown(code: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  await stopProcess(berth);
+  await s3.stop();
+  process.exit(code);
+}
+process.on('SIGINT', () => void shutdown(0));
+process.on('SIGTERM', () => void shutdown(0));
+berth.on('exit', (code, signal) => {
+  if (stopping) return;
+  console.error(`Berth exited (${code ?? signal}); stopping the S3 server`);
+  void shutdown(code ?? 1);
+});

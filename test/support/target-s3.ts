@@ -1,0 +1,116 @@
+/**
+ * The S3 target of the API suite: a real local S3 server on `port + 1` and the Berth Node server
+ * (worker/runtime/node.ts, BERTH_STORAGE=s3) on `port`, each in its own process, so every request
+ * crosses the S3 driver over HTTP exactly as in a deployment on S3/MinIO.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { startS3Server, type S3Server } from './s3-server.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const NODE_ENTRY = fileURLToPath(new URL('../../worker/runtime/node.ts', import.meta.url));
+const START_TIMEOUT_MS = 30_000;
+
+export interface S3TargetOptions {
+  port: number;
+  /** Extra environment for Berth (BERTH_*), applied last. */
+  env?: Record<string, string>;
+  /**
+   * Let the S3 server honour `If-None-Match: *` (default true, as AWS and R2 do); false runs
+   * the driver's HEAD-then-PUT emulation with BERTH_S3_CONDITIONAL_WRITES=false.
+   */
+  conditionalWrites?: boolean;
+}
+
+export interface S3Target {
+  url: string;
+  s3: { endpoint: string; bucket: string; dir: string };
+  stop(): Promise<void>;
+}
+
+/** Environment that points Berth's S3 driver at a started S3 server. */
+export function berthS3Env(s3: S3Server, conditionalWrites: boolean): Record<string, string> {
+  return {
+    BERTH_STORAGE: 's3',
+    BERTH_S3_ENDPOINT: s3.endpoint,
+    BERTH_S3_BUCKET: s3.bucket,
+    BERTH_S3_REGION: s3.region,
+    BERTH_S3_FORCE_PATH_STYLE: 'true',
+    BERTH_S3_ACCESS_KEY_ID: s3.accessKeyId,
+    BERTH_S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+    BERTH_S3_CONDITIONAL_WRITES: String(conditionalWrites),
+  };
+}
+
+export async function startS3Target(opts: S3TargetOptions): Promise<S3Target> {
+  const conditionalWrites = opts.conditionalWrites ?? true;
+  const s3 = await startS3Server({ port: opts.port + 1, conditionalWrites });
+  const url = `http://127.0.0.1:${opts.port}`;
+  const child = spawn(process.execPath, ['--import', 'tsx', NODE_ENTRY], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      NODE_OPTIONS: '',
+      ...berthS3Env(s3, conditionalWrites),
+      HOST: '127.0.0.1',
+      PORT: String(opts.port),
+      ...opts.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-8000);
+    if (process.env.BERTH_TEST_VERBOSE) process.stderr.write(chunk);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+
+  try {
+    await waitForHttp(`${url}/v2/`, child, () => output);
+  } catch (error) {
+    await stopProcess(child);
+    await s3.stop();
+    throw error;
+  }
+
+  let stopped: Promise<void> | undefined;
+  return {
+    url,
+    s3: { endpoint: s3.endpoint, bucket: s3.bucket, dir: s3.dir },
+    stop() {
+      stopped ??= stopProcess(child).then(() => s3.stop());
+      return stopped;
+    },
+  };
+}
+
+/** Polls `url` until it answers with any status; fails if `child` exits first. */
+export async function waitForHttp(url: string, child: ChildProcess, output: () => string): Promise<void> {
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`berth exited with ${child.exitCode ?? child.signalCode} before answering ${url}: ${output()}`);
+    }
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+      await res.body?.cancel();
+      return;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 150));
+    }
+  }
+  throw new Error(`berth did not answer ${url} within ${START_TIMEOUT_MS} ms: ${output()}`);
+}
+
+export function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const force = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    child.once('exit', () => {
+      clearTimeout(force);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}

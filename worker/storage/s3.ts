@@ -1,0 +1,331 @@
+/**
+ * ObjectStore on any S3-compatible API (AWS S3, R2's S3 endpoint, MinIO, the local test server).
+ * Runs in Node and in workerd (`nodejs_compat`): only the SDK's default HTTP handler is used
+ * (NodeHttpHandler in Node, FetchHttpHandler in workerd), configured through plain options.
+ *
+ * What it relies on from the backend, so nothing is promised that the backend cannot keep:
+ * - Whole-object visibility on PutObject/CompleteMultipartUpload and strong read-after-write
+ *   consistency (AWS since 2020, R2).
+ * - `If-None-Match: *` on PutObject only when `conditionalWrite` is true (AWS since 2024, R2).
+ *   Otherwise `put({ifNoneMatch})` is a HEAD followed by a PUT: two writers can both see
+ *   "absent" and both write. Berth only asks for create-only writes of content-addressed
+ *   records (blob data and manifests under their digest), where both writers write the same
+ *   bytes, so the race loses nothing; `capabilities.conditionalWrite` says false so the registry
+ *   can tell.
+ */
+import type {
+  GetObjectCommandOutput,
+  HeadObjectCommandOutput,
+  S3Client,
+  S3ClientConfig,
+} from '@aws-sdk/client-s3';
+import { NoSuchUploadError } from './errors.ts';
+import { DEFAULT_S3_REQUEST_TIMEOUT_MS, type S3StoreOptions } from './s3-config.ts';
+import {
+  StoreError,
+  type ByteRange,
+  type ListOptions,
+  type ListResult,
+  type MultipartPart,
+  type ObjectInfo,
+  type ObjectStore,
+  type PresignOptions,
+  type PutOptions,
+  type StoredObject,
+} from './types.ts';
+
+export type { S3StoreOptions } from './s3-config.ts';
+
+const DRIVER = 's3';
+const MiB = 1024 * 1024;
+/** ListObjectsV2 returns at most 1000 keys per call. */
+const S3_MAX_LIST = 1000;
+
+type Sdk = typeof import('@aws-sdk/client-s3');
+
+interface Clients {
+  sdk: Sdk;
+  client: S3Client;
+  /** Signs presigned URLs for `publicBaseUrl` when set, else the same client. */
+  presignClient: S3Client;
+}
+
+export function createS3Store(options: S3StoreOptions): ObjectStore {
+  if (!options.bucket) throw new StoreError(DRIVER, 'configure', '', { cause: new Error('bucket is required') });
+  if (!options.region) throw new StoreError(DRIVER, 'configure', '', { cause: new Error('region is required') });
+  const bucket = options.bucket;
+  const prefix = normalizePrefix(options.prefix ?? '');
+  const conditionalWrite = options.conditionalWrite ?? true;
+  let clients: Promise<Clients> | undefined;
+
+  // The SDK is large: load it and build the clients on first use, not when the app starts.
+  function getClients(): Promise<Clients> {
+    clients ??= (async () => {
+      const sdk = await import('@aws-sdk/client-s3');
+      const client = new sdk.S3Client(clientConfig(options, options.endpoint));
+      const presignClient = options.publicBaseUrl
+        ? new sdk.S3Client(clientConfig(options, options.publicBaseUrl))
+        : client;
+      return { sdk, client, presignClient };
+    })();
+    clients.catch(() => {
+      clients = undefined;
+    });
+    return clients;
+  }
+
+  const fullKey = (key: string): string => prefix + key;
+
+  // Every SDK call goes through here so failures name the driver, operation and key.
+  async function attempt<T>(operation: string, key: string, run: (c: Clients) => Promise<T>): Promise<T> {
+    try {
+      return await run(await getClients());
+    } catch (error) {
+      if (error instanceof StoreError || error instanceof NoSuchUploadError) throw error;
+      throw new StoreError(DRIVER, operation, key, { cause: error });
+    }
+  }
+
+  async function head(key: string): Promise<ObjectInfo | null> {
+    return attempt('head', key, async ({ sdk, client }) => {
+      try {
+        const out = await client.send(new sdk.HeadObjectCommand({ Bucket: bucket, Key: fullKey(key) }));
+        return toInfo(key, out, out.ContentLength ?? 0);
+      } catch (error) {
+        if (isNotFound(error)) return null;
+        throw error;
+      }
+    });
+  }
+
+  const store: ObjectStore = {
+    name: DRIVER,
+    capabilities: {
+      presign: true,
+      conditionalWrite,
+      minPartSize: 5 * MiB,
+      maxParts: 10_000,
+    },
+
+    head,
+
+    get: (key, range?: ByteRange) => attempt('get', key, async ({ sdk, client }): Promise<StoredObject | null> => {
+      if (range?.length === 0) {
+        // HTTP cannot express an empty range (RFC 9110 §14.1.2): answer it without asking.
+        const info = await head(key);
+        return info ? { info, body: emptyStream() } : null;
+      }
+      let out: GetObjectCommandOutput;
+      try {
+        out = await client.send(new sdk.GetObjectCommand({
+          Bucket: bucket,
+          Key: fullKey(key),
+          Range: range ? toRangeHeader(range) : undefined,
+        }));
+      } catch (error) {
+        if (isNotFound(error)) return null;
+        throw error;
+      }
+      const size = totalSize(out.ContentRange) ?? out.ContentLength ?? 0;
+      const body = out.Body ? (out.Body.transformToWebStream() as ReadableStream<Uint8Array>) : emptyStream();
+      return { info: toInfo(key, out, size), body };
+    }),
+
+    put: (key, body, putOptions: PutOptions = {}) => attempt('put', key, async ({ sdk, client }) => {
+      if (putOptions.ifNoneMatch && !conditionalWrite) {
+        // Best-effort emulation, see the header comment for why it is enough for Berth.
+        if (await head(key)) return false;
+      }
+      try {
+        await client.send(new sdk.PutObjectCommand({
+          Bucket: bucket,
+          Key: fullKey(key),
+          Body: body,
+          ContentLength: typeof body === 'string' ? new TextEncoder().encode(body).byteLength : body.byteLength,
+          ContentType: putOptions.contentType,
+          Metadata: putOptions.metadata,
+          IfNoneMatch: putOptions.ifNoneMatch && conditionalWrite ? '*' : undefined,
+        }));
+        return true;
+      } catch (error) {
+        // 412: the key exists. 409 ConditionalRequestConflict: another conditional write to the
+        // key is in flight; one of them wins, and for content-addressed keys both carry the
+        // same bytes, so "someone else created it" is the right answer.
+        if (putOptions.ifNoneMatch && (statusOf(error) === 412 || statusOf(error) === 409)) return false;
+        throw error;
+      }
+    }),
+
+    delete: (key) => attempt('delete', key, async ({ sdk, client }) => {
+      await client.send(new sdk.DeleteObjectCommand({ Bucket: bucket, Key: fullKey(key) }));
+    }),
+
+    list: (listOptions: ListOptions) => attempt('list', listOptions.prefix, async ({ sdk, client }): Promise<ListResult> => {
+      const wanted = listOptions.limit ?? S3_MAX_LIST;
+      if (wanted <= 0) return { objects: [], truncated: false };
+      const out = await client.send(new sdk.ListObjectsV2Command({
+        Bucket: bucket,
+        Prefix: fullKey(listOptions.prefix),
+        StartAfter: listOptions.startAfter === undefined ? undefined : fullKey(listOptions.startAfter),
+        MaxKeys: Math.min(wanted, S3_MAX_LIST),
+      }));
+      const objects: ObjectInfo[] = [];
+      for (const entry of out.Contents ?? []) {
+        if (!entry.Key?.startsWith(prefix)) continue;
+        const info: ObjectInfo = { key: entry.Key.slice(prefix.length), size: entry.Size ?? 0 };
+        if (entry.ETag) info.etag = entry.ETag;
+        if (entry.LastModified) info.lastModified = entry.LastModified;
+        objects.push(info);
+      }
+      return { objects, truncated: out.IsTruncated === true };
+    }),
+
+    createMultipart: (key) => attempt('createMultipart', key, async ({ sdk, client }) => {
+      const out = await client.send(new sdk.CreateMultipartUploadCommand({ Bucket: bucket, Key: fullKey(key) }));
+      if (!out.UploadId) throw new Error('CreateMultipartUpload returned no UploadId');
+      return out.UploadId;
+    }),
+
+    uploadPart: (key, uploadId, partNumber, body) => attempt('uploadPart', key, async ({ sdk, client }): Promise<MultipartPart> => {
+      try {
+        const out = await client.send(new sdk.UploadPartCommand({
+          Bucket: bucket,
+          Key: fullKey(key),
+          UploadId: uploadId,
+          PartNumber: partNumber,
+          Body: body,
+          ContentLength: body.byteLength,
+        }));
+        if (!out.ETag) throw new Error('UploadPart returned no ETag');
+        return { partNumber, etag: out.ETag };
+      } catch (error) {
+        throw asNoSuchUpload(error, key);
+      }
+    }),
+
+    completeMultipart: (key, uploadId, parts) => attempt('completeMultipart', key, async ({ sdk, client }) => {
+      try {
+        await client.send(new sdk.CompleteMultipartUploadCommand({
+          Bucket: bucket,
+          Key: fullKey(key),
+          UploadId: uploadId,
+          MultipartUpload: {
+            Parts: [...parts]
+              .sort((a, b) => a.partNumber - b.partNumber)
+              .map((part) => ({ PartNumber: part.partNumber, ETag: part.etag })),
+          },
+        }));
+      } catch (error) {
+        throw asNoSuchUpload(error, key);
+      }
+    }),
+
+    abortMultipart: (key, uploadId) => attempt('abortMultipart', key, async ({ sdk, client }) => {
+      try {
+        await client.send(new sdk.AbortMultipartUploadCommand({ Bucket: bucket, Key: fullKey(key), UploadId: uploadId }));
+      } catch (error) {
+        // types.ts: aborting an unknown (or already finished) upload is not an error.
+        if (!isNoSuchUpload(error)) throw error;
+      }
+    }),
+
+    presignGet: (key, presign: PresignOptions) => attempt('presignGet', key, async ({ sdk, presignClient }) => {
+      const { getSignedUrl } = await import('@aws-sdk/s3-request-presigner');
+      const command = new sdk.GetObjectCommand({
+        Bucket: bucket,
+        Key: fullKey(key),
+        ResponseContentType: presign.contentType,
+      });
+      return getSignedUrl(presignClient, command, { expiresIn: presign.expiresInSeconds });
+    }),
+  };
+  return store;
+}
+
+function clientConfig(options: S3StoreOptions, endpoint: string | undefined): S3ClientConfig {
+  const timeout = options.requestTimeoutMs ?? DEFAULT_S3_REQUEST_TIMEOUT_MS;
+  return {
+    region: options.region,
+    endpoint,
+    forcePathStyle: options.forcePathStyle,
+    credentials: options.credentials,
+    // The default (WHEN_SUPPORTED) frames uploads as aws-chunked with trailing checksums, which
+    // several S3-compatible servers store verbatim inside the object (FACTS.md, S3 section).
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    // Without these a store that never answers hangs the request forever: the SDK sets no socket
+    // timeout and `requestTimeout` alone only logs a warning. Node's handler reads all four;
+    // workerd's fetch handler reads `requestTimeout` and ignores the rest.
+    requestHandler: {
+      requestTimeout: timeout,
+      connectionTimeout: Math.min(timeout, 10_000),
+      socketTimeout: timeout,
+      throwOnRequestTimeout: true,
+    },
+  };
+}
+
+/** '' stays ''; anything else loses leading slashes and gains exactly one trailing slash. */
+export function normalizePrefix(raw: string): string {
+  const trimmed = raw.replace(/^\/+/, '').replace(/\/+$/, '');
+  return trimmed === '' ? '' : `${trimmed}/`;
+}
+
+/** RFC 9110 §14.1.2 byte range; the caller guarantees length > 0 when given. */
+function toRangeHeader(range: ByteRange): string {
+  const last = range.length === undefined ? '' : String(range.offset + range.length - 1);
+  return `bytes=${range.offset}-${last}`;
+}
+
+/** Total object size from `Content-Range: bytes a-b/total` (RFC 9110 §14.4). */
+function totalSize(contentRange: string | undefined): number | undefined {
+  const match = contentRange ? /\/(\d+)\s*$/.exec(contentRange) : null;
+  return match ? Number(match[1]) : undefined;
+}
+
+function toInfo(key: string, out: HeadObjectCommandOutput | GetObjectCommandOutput, size: number): ObjectInfo {
+  const info: ObjectInfo = { key, size };
+  if (out.ETag) info.etag = out.ETag;
+  if (out.LastModified) info.lastModified = out.LastModified;
+  if (out.ContentType) info.contentType = out.ContentType;
+  if (out.Metadata && Object.keys(out.Metadata).length > 0) info.metadata = { ...out.Metadata };
+  return info;
+}
+
+function emptyStream(): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({ start: (controller) => controller.close() });
+}
+
+interface SdkErrorShape {
+  name?: unknown;
+  Code?: unknown;
+  $metadata?: { httpStatusCode?: number };
+}
+
+function statusOf(error: unknown): number | undefined {
+  return typeof error === 'object' && error !== null ? (error as SdkErrorShape).$metadata?.httpStatusCode : undefined;
+}
+
+function codeOf(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const { name, Code } = error as SdkErrorShape;
+  return typeof Code === 'string' ? Code : typeof name === 'string' ? name : undefined;
+}
+
+function isNotFound(error: unknown): boolean {
+  // A missing bucket is a configuration error, not a missing object (HEAD has no body to tell
+  // them apart, so it still reads as NotFound there).
+  const code = codeOf(error);
+  if (code === 'NoSuchBucket') return false;
+  return code === 'NoSuchKey' || code === 'NotFound' || statusOf(error) === 404;
+}
+
+function isNoSuchUpload(error: unknown): boolean {
+  return codeOf(error) === 'NoSuchUpload';
+}
+
+function asNoSuchUpload(error: unknown, key: string): unknown {
+  return isNoSuchUpload(error)
+    ? new NoSuchUploadError(`${DRIVER} store: no multipart upload for ${key}`, { cause: error })
+    : error;
+}
