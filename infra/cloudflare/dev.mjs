@@ -1,0 +1,78 @@
+#!/usr/bin/env node
+/**
+ * `npm run dev:worker`: runs Berth's Worker locally in workerd through `wrangler dev`, offline.
+ *
+ * - Sets wrangler's no-phone-home switches itself (metrics, request.cf fetch, update check) and
+ *   a project-local XDG_CONFIG_HOME, so users need not know them.
+ * - Local R2 lives in $BERTH_DATA_DIR (or .wrangler/state); listens on 127.0.0.1:$PORT (8787).
+ * - Every BERTH_* and R2_* variable of this process (BERTH_ADMIN_PASSWORD, …) reaches the Worker
+ *   through a generated env file readable only by the user, never on the command line.
+ * - Extra arguments go to wrangler (`npm run dev:worker -- --test-scheduled`).
+ *
+ * Environment: PORT, BERTH_DATA_DIR, BERTH_INSPECTOR_PORT (devtools; wrangler's default 9229).
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const port = process.env.PORT?.trim() || '8787';
+const persistTo = resolve(process.env.BERTH_DATA_DIR?.trim() || join(root, '.wrangler/state'));
+const forwarded = /^(BERTH_|R2_)/;
+
+const runDir = join(root, '.tmp/wrangler-dev');
+mkdirSync(runDir, { recursive: true });
+mkdirSync(join(root, '.tmp/xdg'), { recursive: true });
+mkdirSync(persistTo, { recursive: true });
+
+/**
+ * dotenv has no escapes for the quote itself, so quote with a character the value lacks;
+ * single quotes first because they keep `\n` literal. Newlines (PEM keys) may sit inside quotes.
+ */
+function dotenvLine(name, value) {
+  const quote = ["'", '`', '"'].find((q) => !value.includes(q));
+  if (!quote) throw new Error(`dev:worker: ${name} contains all of ' \` and ", which an env file cannot carry`);
+  // wrangler expands `$NAME` in env files (dotenv-expand) even inside quotes; `\$` stays literal.
+  return `${name}=${quote}${value.replace(/\$/g, '\\$')}${quote}`;
+}
+
+const lines = Object.entries(process.env)
+  .filter(([name, value]) => forwarded.test(name) && name !== 'BERTH_DATA_DIR' && name !== 'BERTH_INSPECTOR_PORT' && value !== undefined)
+  .map(([name, value]) => dotenvLine(name, String(value)));
+const envFile = join(runDir, `vars-${port}-${process.pid}.env`);
+writeFileSync(envFile, lines.join('\n') + '\n', { mode: 0o600 });
+
+const wrangler = createRequire(import.meta.url).resolve('wrangler/bin/wrangler.js', { paths: [root] });
+const args = [
+  wrangler, 'dev',
+  '--ip', '127.0.0.1',
+  '--port', port,
+  '--persist-to', persistTo,
+  '--env-file', envFile,
+  '--show-interactive-dev-session=false',
+];
+if (process.env.BERTH_INSPECTOR_PORT?.trim()) args.push('--inspector-port', process.env.BERTH_INSPECTOR_PORT.trim());
+args.push(...process.argv.slice(2));
+
+const child = spawn(process.execPath, args, {
+  cwd: root,
+  stdio: 'inherit',
+  env: {
+    ...process.env,
+    WRANGLER_SEND_METRICS: 'false',
+    CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+    WRANGLER_HIDE_BANNER: 'true',
+    XDG_CONFIG_HOME: join(root, '.tmp/xdg'),
+  },
+});
+
+const cleanup = () => rmSync(envFile, { force: true });
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => child.kill(signal));
+}
+child.on('exit', (code, signal) => {
+  cleanup();
+  process.exit(code ?? (signal ? 1 : 0));
+});

@@ -1,0 +1,154 @@
+/**
+ * Cloudflare Workers entry (wrangler.toml `main`). It only translates: the registry core (config,
+ * store, authorizer, app) is built once per isolate on first use and every request goes to the
+ * shared Hono app (ARCHITECTURE.md principle 1).
+ *
+ * Storage, from the environment:
+ * - default: the R2 binding `BUCKET`, streaming blob pulls through the Worker;
+ * - plus R2's S3 API keys (R2_ACCESS_KEY_ID, R2_SECRET_ACCESS_KEY, R2_BUCKET_NAME and
+ *   R2_S3_ENDPOINT or R2_ACCOUNT_ID): the binding still carries all bytes, but blob GETs answer
+ *   307 to URLs presigned for `<account>.r2.cloudflarestorage.com` (presigning only works on
+ *   that endpoint, not on custom domains: FACTS.md "Platform limits");
+ * - BERTH_STORAGE=s3: the S3 driver for everything (the R2 keys above, or BERTH_S3_*).
+ *
+ * Body size: Workers refuse request bodies over 100/200/500 MB by plan before the code runs;
+ * BERTH_MAX_BODY_MB (wrangler.toml [vars], default 100) lets the app answer an OCI 413 first.
+ */
+import type { ExecutionContext } from 'hono';
+import { createRegistry } from '../app.ts';
+import { bootstrapAdmin, createAuthorizer } from '../auth/index.ts';
+import { ConfigError, registryConfigFromEnv, type EnvLike, type RegistryConfig } from '../config.ts';
+import { RegistryError, renderError } from '../oci/errors.ts';
+import { expireUploads } from '../registry/cleanup.ts';
+import { checkedStore } from '../storage/checked.ts';
+import { createR2Store } from '../storage/r2.ts';
+import type { R2Bucket } from '../storage/r2-types.ts';
+import { s3OptionsFromEnv, type S3StoreOptions } from '../storage/s3-config.ts';
+import type { ObjectStore } from '../storage/types.ts';
+
+/** The Worker's bindings: the R2 bucket plus string vars and secrets. */
+export interface CloudflareEnv {
+  BUCKET?: R2Bucket;
+  [name: string]: unknown;
+}
+
+/** Workers' ScheduledController, reduced to what the cleanup job reads. */
+export interface ScheduledEventLike {
+  scheduledTime: number;
+  cron: string;
+}
+
+interface Core {
+  vars: EnvLike;
+  config: RegistryConfig;
+  store: ObjectStore;
+}
+
+type RegistryApp = ReturnType<typeof createRegistry>;
+
+/** Vars and secrets are strings; bindings (BUCKET, …) are objects and stay out of the config. */
+export function stringVars(env: CloudflareEnv): EnvLike {
+  const vars: EnvLike = {};
+  for (const [name, value] of Object.entries(env)) if (typeof value === 'string') vars[name] = value;
+  return vars;
+}
+
+/** R2's S3-compatible endpoint settings, or undefined when the R2 API token is not configured. */
+export function r2S3OptionsFromEnv(vars: EnvLike): S3StoreOptions | undefined {
+  const accessKeyId = vars.R2_ACCESS_KEY_ID?.trim();
+  const secretAccessKey = vars.R2_SECRET_ACCESS_KEY?.trim();
+  const bucket = vars.R2_BUCKET_NAME?.trim();
+  const accountId = vars.R2_ACCOUNT_ID?.trim();
+  const endpoint = vars.R2_S3_ENDPOINT?.trim() || (accountId ? `https://${accountId}.r2.cloudflarestorage.com` : undefined);
+  const given = [accessKeyId, secretAccessKey, bucket, endpoint].filter(Boolean).length;
+  if (given === 0) return undefined;
+  if (given < 4) {
+    throw new ConfigError(
+      'R2 presigning needs R2_ACCESS_KEY_ID, R2_SECRET_ACCESS_KEY, R2_BUCKET_NAME and R2_S3_ENDPOINT (or R2_ACCOUNT_ID) together',
+    );
+  }
+  return {
+    endpoint: endpoint!.replace(/\/+$/, ''),
+    region: 'auto', // the only region R2 accepts
+    bucket: bucket!,
+    prefix: '',
+    forcePathStyle: false,
+    credentials: { accessKeyId: accessKeyId!, secretAccessKey: secretAccessKey! },
+    conditionalWrite: true,
+  };
+}
+
+async function buildStore(env: CloudflareEnv, vars: EnvLike): Promise<ObjectStore> {
+  const storage = vars.BERTH_STORAGE?.trim().toLowerCase() || 'r2';
+  const s3Options = r2S3OptionsFromEnv(vars);
+  if (storage === 's3') {
+    // Loaded only when configured: the SDK's module init is the costliest part of a cold start.
+    const { createS3Store } = await import('../storage/s3.ts');
+    return createS3Store(s3Options ?? s3OptionsFromEnv(vars));
+  }
+  if (storage !== 'r2') throw new ConfigError(`BERTH_STORAGE must be r2 or s3 on Cloudflare Workers, got "${storage}"`);
+  if (!env.BUCKET) throw new ConfigError('the R2 binding BUCKET is missing: add [[r2_buckets]] binding = "BUCKET" to wrangler.toml');
+  if (!s3Options) return createR2Store(env.BUCKET);
+  const { createS3Store } = await import('../storage/s3.ts');
+  const presigner = createS3Store(s3Options);
+  const presignGet = presigner.presignGet;
+  if (!presignGet) throw new ConfigError('the S3 driver cannot presign with the R2_* settings given');
+  return createR2Store(env.BUCKET, { presign: (key, options) => presignGet.call(presigner, key, options) });
+}
+
+/** Memoises an isolate-wide build step; a failure is not cached, so the next request retries. */
+function once<T>(build: () => Promise<T>): () => Promise<T> {
+  let pending: Promise<T> | undefined;
+  return () => {
+    pending ??= build().catch((error: unknown) => {
+      pending = undefined;
+      throw error;
+    });
+    return pending;
+  };
+}
+
+// Bindings do not change within an isolate, so the first request's env builds everything.
+let firstEnv: CloudflareEnv | undefined;
+
+const core = once(async (): Promise<Core> => {
+  const env = firstEnv ?? {};
+  const vars = stringVars(env);
+  const config = registryConfigFromEnv(vars);
+  const store = checkedStore(await buildStore(env, vars));
+  return { vars, config, store };
+});
+
+const app = once(async (): Promise<RegistryApp> => {
+  const { vars, config, store } = await core();
+  const authorizer = await createAuthorizer(store, vars);
+  await bootstrapAdmin(store, vars, (message: string) => console.log(message));
+  return createRegistry({ config, store, authorizer });
+});
+
+export default {
+  async fetch(request: Request, env: CloudflareEnv, ctx: ExecutionContext): Promise<Response> {
+    firstEnv ??= env;
+    let registry: RegistryApp;
+    try {
+      registry = await app();
+    } catch (error) {
+      // Only start-up failures land here (bad vars, missing binding); the app renders its own.
+      console.error('berth: start-up failed', error);
+      const detail = error instanceof ConfigError ? error.message : 'registry failed to start; see the Worker logs';
+      return renderError(new RegistryError('UNAVAILABLE', detail), request.method);
+    }
+    return registry.fetch(request, env, ctx);
+  },
+
+  /** Cron trigger (wrangler.toml [triggers]): expire upload sessions older than BERTH_UPLOAD_EXPIRY_SECONDS. */
+  async scheduled(event: ScheduledEventLike, env: CloudflareEnv, ctx: ExecutionContext): Promise<void> {
+    firstEnv ??= env;
+    const job = core().then(async ({ store, config }) => {
+      const result = await expireUploads(store, config, new Date(event.scheduledTime));
+      console.log(JSON.stringify({ job: 'expire-uploads', cron: event.cron, expired: result.expired }));
+    });
+    ctx.waitUntil(job);
+    await job;
+  },
+};
