@@ -15,12 +15,22 @@ export interface AccessRequest {
   actions: Action[];
 }
 
+/** How a caller proved who it is. */
+export type CredentialKind = 'anonymous' | 'password' | 'robot' | 'token' | 'open';
+
 export interface Principal {
   /** Account name; `null` for anonymous callers. */
   subject: string | null;
   admin: boolean;
   /** What this caller may do, already narrowed to the request's token or rules. */
   granted: AccessRequest[];
+  /** How the caller authenticated (absent in principals built outside worker/auth). */
+  via?: CredentialKind;
+  /**
+   * For callers that sent their password or robot secret on this very request: every action
+   * their rules allow on `access`, so `allows` can answer for resources beyond `granted`.
+   */
+  policy?: (access: AccessRequest) => Action[];
 }
 
 export interface Authorizer {

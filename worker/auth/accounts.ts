@@ -1,0 +1,88 @@
+/**
+ * Proving a username and password (or a robot secret given as the password). Failed attempts
+ * are throttled (throttle.ts). Successful checks are remembered for a short time, keyed by a
+ * SHA-256 of the credentials, so clients that send Basic on every /v2 request (curl,
+ * conformance tools) do not pay PBKDF2 each time. Changes made through this instance clear the
+ * memory at once; other instances notice within CACHE_SECONDS.
+ */
+import type { ObjectStore } from '../storage/types.ts';
+import { sha256, toHex } from './bytes.ts';
+import { burnPasswordCheck, verifyPassword } from './password.ts';
+import type { Identity } from './policy.ts';
+import { looksLikeRobotSecret, RobotTokenStore } from './robot-tokens.ts';
+import { LoginThrottle } from './throttle.ts';
+import { isValidAccount, UserStore } from './users.ts';
+
+export const CACHE_SECONDS = 30;
+const MAX_CACHE = 1000;
+
+export type LoginResult =
+  | { ok: true; identity: Identity }
+  | { ok: false; reason: 'invalid' }
+  | { ok: false; reason: 'throttled'; retryAfter: number };
+
+export class Accounts {
+  readonly users: UserStore;
+  readonly robots: RobotTokenStore;
+  private readonly cache = new Map<string, { identity: Identity; expires: number }>();
+
+  constructor(
+    store: ObjectStore,
+    private readonly iterations: number,
+    readonly throttle = new LoginThrottle(),
+  ) {
+    this.users = new UserStore(store);
+    this.robots = new RobotTokenStore(store);
+  }
+
+  /** Forget remembered logins (after any change to users or tokens). */
+  invalidate(): void {
+    this.cache.clear();
+  }
+
+  async login(username: string, password: string, address: string | null): Promise<LoginResult> {
+    const robot = looksLikeRobotSecret(password);
+    // Robot secrets have 256 random bits: throttle them per address only, so nobody can lock
+    // a robot out by guessing at its owner's account.
+    const account = robot ? null : username;
+    const retryAfter = this.throttle.retryAfter(account, address);
+    if (retryAfter > 0) return { ok: false, reason: 'throttled', retryAfter };
+
+    const cacheKey = toHex(await sha256(`${username}\u0000${password}`));
+    const cached = this.cache.get(cacheKey);
+    if (cached && cached.expires > Date.now()) return { ok: true, identity: cached.identity };
+
+    const identity = robot ? await this.checkRobot(password) : await this.checkPassword(username, password);
+    if (!identity) {
+      this.throttle.recordFailure(account, address);
+      return { ok: false, reason: 'invalid' };
+    }
+    if (account) this.throttle.recordSuccess(account);
+    if (this.cache.size >= MAX_CACHE) this.cache.clear();
+    this.cache.set(cacheKey, { identity, expires: Date.now() + CACHE_SECONDS * 1000 });
+    return { ok: true, identity };
+  }
+
+  private async checkPassword(username: string, password: string): Promise<Identity | null> {
+    const user = isValidAccount(username) ? await this.users.get(username) : null;
+    if (!user) return burnPasswordCheck(password, this.iterations).then(() => null);
+    return (await verifyPassword(password, user.passwordHash)) ? { kind: 'user', user } : null;
+  }
+
+  private async checkRobot(secret: string): Promise<Identity | null> {
+    const token = await this.robots.verify(secret);
+    const owner = token ? await this.users.get(token.owner) : null;
+    return token && owner ? { kind: 'robot', token, owner } : null;
+  }
+
+  /** The identity a signed token's subject stands for now (user may be gone or changed). */
+  async identityOf(subject: string, robotId?: string): Promise<Identity | null> {
+    const user = subject ? await this.users.get(subject) : null;
+    if (!user) return null;
+    if (!robotId) return { kind: 'user', user };
+    const token = await this.robots.get(robotId);
+    if (!token || token.owner !== user.account) return null;
+    if (token.expiresAt !== null && Date.parse(token.expiresAt) <= Date.now()) return null;
+    return { kind: 'robot', token, owner: user };
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * Where clients fetch tokens and what they are told: the realm URL, the service name and the
+ * `WWW-Authenticate: Bearer …` challenge (distribution docs/spec/auth/token.md "How to
+ * authenticate"; RFC 6750 §3 for `error="invalid_token"` / `"insufficient_scope"`).
+ */
+import type { AuthSettings } from './settings.ts';
+import { formatScope } from './scope.ts';
+import type { AccessRequest } from './types.ts';
+
+/** The origin clients reached us at: BERTH_PUBLIC_URL, else the request (proxy headers if trusted). */
+export function baseUrl(req: Request, settings: AuthSettings): string {
+  if (settings.publicUrl) return settings.publicUrl;
+  const url = new URL(req.url);
+  if (settings.trustProxy) {
+    const proto = req.headers.get('x-forwarded-proto')?.split(',')[0]?.trim();
+    const host = req.headers.get('x-forwarded-host')?.split(',')[0]?.trim();
+    if (proto === 'http' || proto === 'https') url.protocol = `${proto}:`;
+    if (host && /^[A-Za-z0-9.:[\]-]+$/.test(host)) url.host = host;
+  }
+  return url.origin;
+}
+
+/** BERTH_SERVICE, else the host clients use (what `docker login <host>` typed). */
+export function serviceName(req: Request, settings: AuthSettings): string {
+  return settings.service ?? new URL(baseUrl(req, settings)).host;
+}
+
+function quote(value: string): string {
+  return `"${value.replace(/[\\"]/g, '\\$&')}"`;
+}
+
+export function bearerChallenge(
+  req: Request,
+  settings: AuthSettings,
+  scopes: readonly AccessRequest[],
+  error?: 'invalid_token' | 'insufficient_scope',
+): string {
+  const parts = [`realm=${quote(`${baseUrl(req, settings)}/token`)}`, `service=${quote(serviceName(req, settings))}`];
+  const wanted = scopes.filter((s) => s.actions.length > 0);
+  if (wanted.length > 0) parts.push(`scope=${quote(wanted.map(formatScope).join(' '))}`);
+  if (error) parts.push(`error=${quote(error)}`);
+  return `Bearer ${parts.join(',')}`;
+}
+
+/** The caller's address, only from sources that cannot be forged by the caller. */
+export function clientAddress(req: Request, settings: AuthSettings, fromSocket?: string): string | null {
+  if (settings.trustProxy) {
+    // The last hop was appended by our proxy; earlier entries are whatever the client sent.
+    const forwarded = req.headers.get('x-forwarded-for')?.split(',').at(-1)?.trim();
+    if (forwarded) return forwarded;
+  }
+  // On Cloudflare the edge sets CF-Connecting-IP and strips any client-sent copy.
+  if (typeof navigator !== 'undefined' && navigator.userAgent === 'Cloudflare-Workers') {
+    const cf = req.headers.get('cf-connecting-ip');
+    if (cf) return cf;
+  }
+  return fromSocket ?? null;
+}

@@ -1,0 +1,54 @@
+/**
+ * Auth configuration from the environment (README "Authentication" lists every variable).
+ * Bad values throw ConfigError naming the variable, like worker/config.ts.
+ */
+import { ConfigError, readBool, readInt, readUrl, type EnvLike } from '../config.ts';
+import { DEFAULT_PBKDF2_ITERATIONS, MAX_PBKDF2_ITERATIONS, MIN_PBKDF2_ITERATIONS } from './password.ts';
+import { isValidPattern } from './rules.ts';
+
+export interface AuthSettings {
+  mode: 'token' | 'none';
+  /** Access token lifetime; the token spec asks at least 60 s. */
+  tokenTtlSeconds: number;
+  refreshTtlSeconds: number;
+  /** `service` in challenges and `aud` in tokens; derived from the request host when unset. */
+  service?: string;
+  publicUrl?: string;
+  /** Honour X-Forwarded-Proto/Host/For (only behind a proxy that overwrites them). */
+  trustProxy: boolean;
+  /** Repository globs anyone may pull without credentials. */
+  publicRepos: string[];
+  pbkdf2Iterations: number;
+  /** PKCS8 PEM or JWK of an ES256 key; generated and stored in the bucket when unset. */
+  jwtPrivateKey?: string;
+  adminPassword?: string;
+  adminPasswordReset: boolean;
+}
+
+export function authSettingsFromEnv(env: EnvLike): AuthSettings {
+  const mode = (env.BERTH_AUTH ?? 'token').trim().toLowerCase() || 'token';
+  if (mode !== 'token' && mode !== 'none') {
+    throw new ConfigError(`BERTH_AUTH must be "token" or "none", got "${env.BERTH_AUTH}"`);
+  }
+  const publicRepos = (env.BERTH_PUBLIC_REPOS ?? '').split(',').map((p) => p.trim()).filter(Boolean);
+  for (const pattern of publicRepos) {
+    if (!isValidPattern(pattern)) throw new ConfigError(`BERTH_PUBLIC_REPOS has an invalid pattern "${pattern}"`);
+  }
+  const service = env.BERTH_SERVICE?.trim();
+  if (service !== undefined && service !== '' && !/^[\x21-\x7e]{1,255}$/.test(service) || service?.includes('"')) {
+    throw new ConfigError('BERTH_SERVICE must be printable ASCII without spaces or quotes');
+  }
+  return {
+    mode,
+    tokenTtlSeconds: readInt(env, 'BERTH_TOKEN_TTL_SECONDS', 300, 60, 86_400),
+    refreshTtlSeconds: readInt(env, 'BERTH_REFRESH_TTL_SECONDS', 30 * 86_400, 3_600, 365 * 86_400),
+    service: service || undefined,
+    publicUrl: readUrl(env, 'BERTH_PUBLIC_URL'),
+    trustProxy: readBool(env, 'BERTH_TRUST_PROXY', false),
+    publicRepos,
+    pbkdf2Iterations: readInt(env, 'BERTH_PBKDF2_ITERATIONS', DEFAULT_PBKDF2_ITERATIONS, MIN_PBKDF2_ITERATIONS, MAX_PBKDF2_ITERATIONS),
+    jwtPrivateKey: env.BERTH_JWT_PRIVATE_KEY?.trim() || undefined,
+    adminPassword: env.BERTH_ADMIN_PASSWORD || undefined,
+    adminPasswordReset: readBool(env, 'BERTH_ADMIN_PASSWORD_RESET', false),
+  };
+}

@@ -1,0 +1,80 @@
+/**
+ * User records in the bucket (`auth/users/<account>`, see registry/keys.ts). `generation` grows
+ * whenever the password or rights change; refresh tokens carry it, so they die with the old
+ * password.
+ */
+import type { ObjectStore } from '../storage/types.ts';
+import { keyOf, afterPrefix } from '../registry/keys.ts';
+import { streamText } from './bytes.ts';
+import { validateRules, type AccessRule } from './rules.ts';
+
+export interface UserRecord {
+  account: string;
+  passwordHash: string;
+  admin: boolean;
+  rules: AccessRule[];
+  generation: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** Lowercase, like repository components; no `..`, so the key stays one plain segment. */
+const ACCOUNT_PATTERN = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
+
+export function isValidAccount(account: string): boolean {
+  return typeof account === 'string' && account.length <= 64 && ACCOUNT_PATTERN.test(account);
+}
+
+function parseUser(text: string): UserRecord | null {
+  try {
+    const raw = JSON.parse(text) as Partial<UserRecord>;
+    const rules = validateRules(raw.rules ?? []);
+    if (typeof raw.account !== 'string' || typeof raw.passwordHash !== 'string' || !rules) return null;
+    return {
+      account: raw.account,
+      passwordHash: raw.passwordHash,
+      admin: raw.admin === true,
+      rules,
+      generation: typeof raw.generation === 'number' ? raw.generation : 0,
+      createdAt: String(raw.createdAt ?? ''),
+      updatedAt: String(raw.updatedAt ?? ''),
+    };
+  } catch {
+    return null;
+  }
+}
+
+export class UserStore {
+  constructor(private readonly store: ObjectStore) {}
+
+  async get(account: string): Promise<UserRecord | null> {
+    if (!isValidAccount(account)) return null;
+    const object = await this.store.get(keyOf({ kind: 'authUser', account }));
+    return object ? parseUser(await streamText(object.body)) : null;
+  }
+
+  /** With `create`, writes only when the account does not exist yet; returns whether it wrote. */
+  async put(user: UserRecord, options: { create?: boolean } = {}): Promise<boolean> {
+    return this.store.put(keyOf({ kind: 'authUser', account: user.account }), JSON.stringify(user), {
+      ifNoneMatch: options.create === true,
+      contentType: 'application/json',
+    });
+  }
+
+  async delete(account: string): Promise<void> {
+    if (isValidAccount(account)) await this.store.delete(keyOf({ kind: 'authUser', account }));
+  }
+
+  async list(): Promise<string[]> {
+    const prefix = keyOf({ kind: 'authUsers' });
+    const names: string[] = [];
+    let startAfter: string | undefined;
+    for (;;) {
+      const page = await this.store.list({ prefix, startAfter, limit: 1000 });
+      names.push(...page.objects.map((o) => afterPrefix(o.key, prefix)));
+      const last = page.objects.at(-1);
+      if (!page.truncated || !last) return names;
+      startAfter = last.key;
+    }
+  }
+}
