@@ -3,12 +3,12 @@ import type { Context } from 'hono';
 import type { AppEnv } from '../types.ts';
 import { RegistryError } from '../oci/errors.ts';
 import { normalizeContentType } from '../oci/media-types.ts';
-import { parseReference } from '../oci/reference.ts';
+import { isValidTag, parseReference, type Reference } from '../oci/reference.ts';
 import { contentLength, empty } from './respond.ts';
 
 export async function getManifest(c: Context<AppEnv>, name: string, referenceText: string): Promise<Response> {
   const manifests = c.get('registry').manifests;
-  const reference = parseReference(referenceText);
+  const reference = readableReference(referenceText);
   // GET and HEAD answer identical headers; HEAD skips reading the body.
   if (c.req.method === 'HEAD') {
     const record = await manifests.stat(name, reference);
@@ -36,6 +36,19 @@ export async function putManifest(c: Context<AppEnv>, name: string, referenceTex
 export async function deleteManifest(c: Context<AppEnv>, name: string, referenceText: string): Promise<Response> {
   await c.get('registry').manifests.delete(name, parseReference(referenceText));
   return empty(202);
+}
+
+/**
+ * A pull names something that exists or not: a string that cannot be a tag (no `:`, outside the
+ * spec's tag grammar) names no manifest, so it is MANIFEST_UNKNOWN (404), as in Distribution. The
+ * conformance suite pulls `.INVALID_MANIFEST_NAME` and wants 404. Pushing such a tag stays
+ * TAG_INVALID (400); a malformed digest stays DIGEST_INVALID (400), which the suite also accepts.
+ */
+function readableReference(referenceText: string): Reference {
+  if (!referenceText.includes(':') && !isValidTag(referenceText)) {
+    throw new RegistryError('MANIFEST_UNKNOWN', undefined, { tag: referenceText });
+  }
+  return parseReference(referenceText);
 }
 
 function manifestHeaders(digest: string, mediaType: string, size: number): Record<string, string> {
