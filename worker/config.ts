@@ -25,6 +25,10 @@ export interface RegistryConfig {
   uploadExpirySeconds: number;
   /** Value advertised in `OCI-Chunk-Min-Length` (bytes); unset advertises nothing. */
   chunkMinLength?: number;
+  /** Garbage collection spares blobs and data younger than this (registry/gc.ts explains why). */
+  gcGraceSeconds: number;
+  /** The scheduled cleanup also runs garbage collection (BERTH_GC_ON_SCHEDULE). */
+  gcOnSchedule: boolean;
 }
 
 export class ConfigError extends Error {
@@ -80,6 +84,8 @@ export function registryConfigFromEnv(env: EnvLike, overrides: Partial<RegistryC
     presignExpirySeconds: readInt(env, 'BERTH_PRESIGN_EXPIRY_SECONDS', 300, 1, 7 * 24 * 3600),
     uploadExpirySeconds: readInt(env, 'BERTH_UPLOAD_EXPIRY_SECONDS', 24 * 3600, 60),
     chunkMinLength: chunkMin > 0 ? chunkMin : undefined,
+    gcGraceSeconds: readInt(env, 'BERTH_GC_GRACE_SECONDS', 3600, 0),
+    gcOnSchedule: readBool(env, 'BERTH_GC_ON_SCHEDULE', false),
     ...overrides,
   };
   return config;

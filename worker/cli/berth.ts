@@ -25,6 +25,7 @@ const USAGE = `usage: berth [--url URL] [--user USER] [--password-stdin] <comman
   tokens create --name N --scope 'team/*=pull,push' [--scope ...] [--expires 30d|never] [--owner USER]
   tokens list [--owner USER]
   tokens revoke ID
+  gc [--dry-run] [--untagged-manifests]     (free storage of deleted blobs; --dry-run only reports)
 
 environment: BERTH_URL, BERTH_USER, BERTH_PASSWORD`;
 
@@ -144,6 +145,22 @@ async function run(args: Parsed, api: Client, nextPassword: () => string | undef
     case 'tokens revoke':
       await api.call('DELETE', `/admin/tokens/${enc(need(name, 'ID'))}`);
       return console.log(`revoked ${name}`);
+    case 'gc': {
+      const query = `dryRun=${args.flags.has('dry-run')}&untaggedManifests=${args.flags.has('untagged-manifests')}`;
+      const report = (await api.call('POST', `/admin/gc?${query}`)) as {
+        dryRun: boolean;
+        complete: boolean;
+        records: { deleted: number };
+        dataObjects: { deleted: number; bytes: number };
+        manifestsDeleted: number;
+      };
+      const verb = report.dryRun ? 'would delete' : 'deleted';
+      console.error(
+        `gc ${verb} ${report.records.deleted} blob record(s), ${report.dataObjects.deleted} data object(s) ` +
+          `(${report.dataObjects.bytes} bytes), ${report.manifestsDeleted} manifest(s)${report.complete ? '' : '; stopped early, run again'}`,
+      );
+      return print(report);
+    }
     default:
       throw new CliError(USAGE);
   }

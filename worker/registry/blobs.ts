@@ -51,6 +51,10 @@ export class Blobs {
     const existing = await readJson<BlobLocation>(this.store, key);
     if (!existing || existing.data === candidate.data) return candidate;
     if (await this.store.head(existing.data)) {
+      // Rewriting the record makes it young again: garbage collection (gc.ts) spares records
+      // younger than its grace period, so a record that no repository links cannot be swept
+      // while this push is about to link it.
+      await writeJson(this.store, key, existing);
       await this.store.delete(candidate.data);
       return existing;
     }

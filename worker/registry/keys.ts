@@ -17,6 +17,7 @@
  *   repositories/<name>/_referrers/<algo>/<subject hex>/<algo>/<hex>
  *                                               referrer descriptor (JSON), listed per subject
  *   catalog/<name>                              marker: the repository exists (catalog listing)
+ *   (gc.ts lists `blobs/`, `data/` and each repository's `_layers/` to find what nothing links)
  *   auth/users/<account>                        user record: password hash, admin flag, access
  *                                               rules, credential generation (JSON, worker/auth)
  *   auth/tokens/<id>                            robot/personal access token: SHA-256 of the
@@ -39,7 +40,10 @@ export type Key =
   | { kind: 'uploadTail'; uploadId: string; end: number }
   | { kind: 'uploads' }
   | { kind: 'uploadFiles'; uploadId: string }
+  | { kind: 'blobRecords' }
+  | { kind: 'dataObjects' }
   | { kind: 'layerLink'; repo: string; digest: DigestParts }
+  | { kind: 'layerLinks'; repo: string }
   | { kind: 'manifest'; repo: string; digest: DigestParts }
   | { kind: 'manifests'; repo: string }
   | { kind: 'tag'; repo: string; tag: string }
@@ -66,7 +70,10 @@ export function keyOf(key: Key): string {
     case 'uploadTail': return `uploads/${key.uploadId}/tail.${key.end}`;
     case 'uploads': return 'uploads/';
     case 'uploadFiles': return `uploads/${key.uploadId}/`;
+    case 'blobRecords': return 'blobs/';
+    case 'dataObjects': return 'data/';
     case 'layerLink': return `${repoRoot(key.repo)}/_layers/${d(key.digest)}`;
+    case 'layerLinks': return `${repoRoot(key.repo)}/_layers/`;
     case 'manifest': return `${repoRoot(key.repo)}/_manifests/${d(key.digest)}`;
     case 'manifests': return `${repoRoot(key.repo)}/_manifests/`;
     case 'tag': return `${repoRoot(key.repo)}/_tags/${key.tag}`;

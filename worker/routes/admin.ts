@@ -12,6 +12,7 @@
  *   PUT    /admin/users/:account/admin {admin}
  *   GET    /admin/tokens[?owner=]            POST /admin/tokens {name,scopes,expiresInSeconds?,owner?}
  *   DELETE /admin/tokens/:id
+ *   POST   /admin/gc?dryRun=true|false[&untaggedManifests=true]   (admin; registry/gc.ts)
  */
 import type { Context, Hono } from 'hono';
 import type { AppEnv } from '../types.ts';
@@ -23,6 +24,7 @@ import { isValidAccount, type UserRecord } from '../auth/users.ts';
 import type { Identity } from '../auth/policy.ts';
 import type { TokenAuthorizer } from '../auth/token-authorizer.ts';
 import { socketAddress } from './token.ts';
+import { collectGarbage } from '../registry/gc.ts';
 
 const MAX_BODY_BYTES = 64 * 1024;
 export const MIN_PASSWORD_LENGTH = 8;
@@ -221,6 +223,21 @@ export function mountAdminRoutes(app: Hono<AppEnv>, auth: TokenAuthorizer): void
     const { token, secret } = await auth.accounts.robots.create({ name, owner, scopes, expiresAt });
     // The secret is in this response only; we keep just its hash.
     return Response.json({ ...publicView(token), secret }, { status: 201, headers: { 'Cache-Control': 'no-store' } });
+  }));
+
+  app.post('/admin/gc', route(async (c) => {
+    await adminOnly(c);
+    const flag = (name: string): boolean => {
+      const value = c.req.query(name) ?? 'false';
+      if (value !== 'true' && value !== 'false') throw new ApiError(400, 'INVALID_REQUEST', `${name} must be true or false`);
+      return value === 'true';
+    };
+    const report = await collectGarbage(c.get('registry').store, {
+      dryRun: flag('dryRun'),
+      untaggedManifests: flag('untaggedManifests'),
+      graceSeconds: c.get('config').gcGraceSeconds,
+    });
+    return Response.json(report);
   }));
 
   app.delete('/admin/tokens/:id', route(async (c) => {

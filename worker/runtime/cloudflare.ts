@@ -20,6 +20,7 @@ import { bootstrapAdmin, createAuthorizer } from '../auth/index.ts';
 import { ConfigError, registryConfigFromEnv, type EnvLike, type RegistryConfig } from '../config.ts';
 import { RegistryError, renderError } from '../oci/errors.ts';
 import { expireUploads } from '../registry/cleanup.ts';
+import { collectGarbage } from '../registry/gc.ts';
 import { checkedStore } from '../storage/checked.ts';
 import { createR2Store } from '../storage/r2.ts';
 import type { R2Bucket } from '../storage/r2-types.ts';
@@ -45,6 +46,13 @@ interface Core {
 }
 
 type RegistryApp = ReturnType<typeof createRegistry>;
+
+/**
+ * Time budget of a scheduled GC run. A cron invocation may run for minutes of wall time but only
+ * 30 s of CPU by default (FACTS.md "Platform limits"); GC is mostly waiting on R2, and stopping at
+ * 25 s of wall time keeps it inside the CPU limit whatever the mix. The next run starts over.
+ */
+const GC_BUDGET_MS = 25_000;
 
 /** Vars and secrets are strings; bindings (BUCKET, …) are objects and stay out of the config. */
 export function stringVars(env: CloudflareEnv): EnvLike {
@@ -141,12 +149,19 @@ export default {
     return registry.fetch(request, env, ctx);
   },
 
-  /** Cron trigger (wrangler.toml [triggers]): expire upload sessions older than BERTH_UPLOAD_EXPIRY_SECONDS. */
+  /**
+   * Cron trigger (wrangler.toml [triggers]): expire upload sessions older than
+   * BERTH_UPLOAD_EXPIRY_SECONDS, then, with BERTH_GC_ON_SCHEDULE=true, collect garbage.
+   */
   async scheduled(event: ScheduledEventLike, env: CloudflareEnv, ctx: ExecutionContext): Promise<void> {
     firstEnv ??= env;
     const job = core().then(async ({ store, config }) => {
       const result = await expireUploads(store, config, new Date(event.scheduledTime));
       console.log(JSON.stringify({ job: 'expire-uploads', cron: event.cron, expired: result.expired }));
+      if (config.gcOnSchedule) {
+        const gc = await collectGarbage(store, { dryRun: false, graceSeconds: config.gcGraceSeconds, deadline: GC_BUDGET_MS });
+        console.log(JSON.stringify({ job: 'gc', cron: event.cron, ...gc }));
+      }
     });
     ctx.waitUntil(job);
     await job;

@@ -34,6 +34,7 @@ import { createAuthorizer, bootstrapAdmin } from '../auth/index.ts';
 import { MiB, readBool, registryConfigFromEnv, type EnvLike, type RegistryConfig } from '../config.ts';
 import { RegistryError, renderError } from '../oci/errors.ts';
 import { expireUploads } from '../registry/cleanup.ts';
+import { collectGarbage, type GcReport } from '../registry/gc.ts';
 import { checkedStore } from '../storage/checked.ts';
 import { createS3Store } from '../storage/s3.ts';
 import { s3OptionsFromEnv } from '../storage/s3-config.ts';
@@ -158,10 +159,19 @@ function missingRuntime(): never {
   throw new Error('berth: `handler` streams responses and needs the Lambda runtime; use `bufferedHandler`');
 }
 
-/** EventBridge schedule: expire upload sessions older than BERTH_UPLOAD_EXPIRY_SECONDS. */
-export async function scheduled(): Promise<{ expired: number }> {
+/** Budget of a scheduled GC run: the scheduled function may run 900 s (infra/aws template). */
+const GC_BUDGET_MS = 12 * 60 * 1000;
+
+/**
+ * EventBridge schedule: expire upload sessions older than BERTH_UPLOAD_EXPIRY_SECONDS, then, with
+ * BERTH_GC_ON_SCHEDULE=true, collect garbage (registry/gc.ts).
+ */
+export async function scheduled(): Promise<{ expired: number; gc?: GcReport }> {
   const { config, store } = await core();
   const result = await expireUploads(store, config);
   console.log(JSON.stringify({ job: 'expire-uploads', expired: result.expired }));
-  return result;
+  if (!config.gcOnSchedule) return result;
+  const gc = await collectGarbage(store, { dryRun: false, graceSeconds: config.gcGraceSeconds, deadline: GC_BUDGET_MS });
+  console.log(JSON.stringify({ job: 'gc', ...gc }));
+  return { ...result, gc };
 }

@@ -13,6 +13,7 @@ import { createFsStore } from '../storage/fs.ts';
 import type { ObjectStore } from '../storage/types.ts';
 import { createAuthorizer, bootstrapAdmin } from '../auth/index.ts';
 import { expireUploads } from '../registry/cleanup.ts';
+import { collectGarbage } from '../registry/gc.ts';
 
 const CLEANUP_INTERVAL_MS = 30 * 60 * 1000;
 
@@ -66,8 +67,17 @@ async function main(): Promise<void> {
     log(`  docker pull ${shown}/team/alpine:latest`);
   });
 
+  let cleaning = false;
   const timer = setInterval(() => {
-    expireUploads(store, config).catch((error: unknown) => log(JSON.stringify({ t: 'error', job: 'cleanup', error: String(error) })));
+    if (cleaning) return; // a long GC is still running: skip this tick
+    cleaning = true;
+    (async () => {
+      await expireUploads(store, config);
+      // Opt-in (BERTH_GC_ON_SCHEDULE): deleted images free their storage without an admin call.
+      if (config.gcOnSchedule) await collectGarbage(store, { dryRun: false, graceSeconds: config.gcGraceSeconds, log });
+    })()
+      .catch((error: unknown) => log(JSON.stringify({ t: 'error', job: 'cleanup', error: String(error) })))
+      .finally(() => (cleaning = false));
   }, CLEANUP_INTERVAL_MS);
   timer.unref();
 
