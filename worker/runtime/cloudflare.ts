@@ -26,6 +26,7 @@ import { createR2Store } from '../storage/r2.ts';
 import type { R2Bucket } from '../storage/r2-types.ts';
 import { s3OptionsFromEnv, type S3StoreOptions } from '../storage/s3-config.ts';
 import type { ObjectStore } from '../storage/types.ts';
+import { once } from './once.ts';
 
 /** The Worker's bindings: the R2 bucket plus string vars and secrets. */
 export interface CloudflareEnv {
@@ -104,17 +105,6 @@ async function buildStore(env: CloudflareEnv, vars: EnvLike): Promise<ObjectStor
   return createR2Store(env.BUCKET, { presign: (key, options) => presignGet.call(presigner, key, options) });
 }
 
-/** Memoises an isolate-wide build step; a failure is not cached, so the next request retries. */
-function once<T>(build: () => Promise<T>): () => Promise<T> {
-  let pending: Promise<T> | undefined;
-  return () => {
-    pending ??= build().catch((error: unknown) => {
-      pending = undefined;
-      throw error;
-    });
-    return pending;
-  };
-}
 
 // Bindings do not change within an isolate, so the first request's env builds everything.
 let firstEnv: CloudflareEnv | undefined;

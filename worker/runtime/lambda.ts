@@ -40,6 +40,7 @@ import { createS3Store } from '../storage/s3.ts';
 import { s3OptionsFromEnv } from '../storage/s3-config.ts';
 import type { ObjectStore } from '../storage/types.ts';
 import type { AppEnv } from '../types.ts';
+import { once } from './once.ts';
 
 /** Largest raw body whose base64 form, with headers, fits Lambda's 6 MB invocation payload. */
 export const LAMBDA_MAX_BODY_BYTES = 4 * MiB;
@@ -118,17 +119,6 @@ async function buildApp(): Promise<Hono<AppEnv>> {
   return createRegistry({ config, store, authorizer, log, accessLog: readBool(env, 'BERTH_ACCESS_LOG', false) });
 }
 
-/** Memoises a cold-start step; a failure is not cached, so the next invocation tries again. */
-function once<T>(build: () => Promise<T>): () => Promise<T> {
-  let pending: Promise<T> | undefined;
-  return () => {
-    pending ??= build().catch((error: unknown) => {
-      pending = undefined;
-      throw error;
-    });
-    return pending;
-  };
-}
 
 const core = once(buildCore);
 const app = once(buildApp);
