@@ -37,7 +37,7 @@ const BYTE_RANGE = /^bytes *= *(\d*) *- *(\d*)$/i;
 /**
  * A single byte range of a representation of `size` bytes (RFC 9110 §14.1.2). Anything we do not
  * understand (other units, several ranges, bad syntax) is ignored and the whole body is served,
- * as §14.2 allows.
+ * as §14.2 allows; a reversed range is the exception (see below).
  */
 export function parseRangeHeader(header: string | undefined, size: number): RangeResult {
   if (header === undefined) return { kind: 'full' };
@@ -58,7 +58,10 @@ export function parseRangeHeader(header: string | undefined, size: number): Rang
 
   const start = Number(first);
   const end = last === '' ? Infinity : Number(last);
-  if (end < start) return { kind: 'full' }; // invalid range-spec: ignore the header
+  // A last byte before the first (`500-0`) is an invalid range-spec, which RFC 9110 §14.1.1 lets a
+  // server ignore; Go's http.ServeContent (Distribution) answers 416 instead, and the OCI
+  // conformance suite expects 416, so such a request is refused rather than served whole.
+  if (end < start) return { kind: 'unsatisfiable' };
   if (start >= size) return { kind: 'unsatisfiable' };
   const lastByte = Math.min(end, size - 1);
   return { kind: 'partial', offset: start, length: lastByte - start + 1 };

@@ -17,7 +17,7 @@ import { keyOf } from './keys.ts';
 import { readBytes, readJson, writeJson } from './json-objects.ts';
 import type { Blobs } from './blobs.ts';
 import { mapLimit } from './concurrency.ts';
-import { sha256Hex } from './sha256.ts';
+import { digestBytes } from './content-digest.ts';
 
 export interface ManifestRecord {
   digest: ParsedDigest;
@@ -71,17 +71,28 @@ export class Manifests {
     return { digest, mediaType: object.info.contentType ?? 'application/octet-stream', size: body.byteLength, body };
   }
 
-  async put(repo: string, reference: Reference, body: Uint8Array<ArrayBuffer>, contentType: string | undefined): Promise<PutManifestResult> {
+  /**
+   * Stores a manifest under its digest and points `reference` (when a tag) and `extraTags` at it.
+   * `extraTags` are the `?tag=` parameters of a push by digest (distribution-spec 1.1+dev); they
+   * were validated by the caller and are written only once the manifest is stored.
+   */
+  async put(
+    repo: string,
+    reference: Reference,
+    body: Uint8Array<ArrayBuffer>,
+    contentType: string | undefined,
+    extraTags: readonly string[] = [],
+  ): Promise<PutManifestResult> {
     const manifest = parseManifest(body, contentType);
-    const digest = parseDigest(`sha256:${await sha256Hex(body)}`);
-    if (reference.kind === 'digest') {
-      const expected = parseDigest(reference.digest);
-      if (expected.algorithm !== 'sha256' || expected.hex !== digest.hex) {
-        throw new RegistryError('DIGEST_INVALID', 'manifest digest does not match the reference', {
-          expected: expected.digest,
-          computed: digest.digest,
-        });
-      }
+    // A push by digest is addressed with that digest's algorithm (sha256 or sha512); a push by
+    // tag uses the canonical sha256.
+    const expected = reference.kind === 'digest' ? parseDigest(reference.digest) : null;
+    const digest = await digestBytes(body, expected?.algorithm ?? 'sha256');
+    if (expected && expected.hex !== digest.hex) {
+      throw new RegistryError('DIGEST_INVALID', 'manifest digest does not match the reference', {
+        expected: expected.digest,
+        computed: digest.digest,
+      });
     }
     await this.checkReferences(repo, manifest);
 
@@ -96,8 +107,9 @@ export class Manifests {
         );
       }
     }
-    if (reference.kind === 'tag') {
-      await writeJson(this.store, keyOf({ kind: 'tag', repo, tag: reference.tag }), { digest: digest.digest } satisfies TagRecord);
+    const tags = reference.kind === 'tag' ? [reference.tag, ...extraTags] : extraTags;
+    for (const tag of new Set(tags)) {
+      await writeJson(this.store, keyOf({ kind: 'tag', repo, tag }), { digest: digest.digest } satisfies TagRecord);
     }
     await this.store.put(keyOf({ kind: 'catalogEntry', repo }), '', { ifNoneMatch: true });
     return manifest.subject ? { digest, subject: manifest.subject } : { digest };

@@ -10,10 +10,14 @@
  *   into the session, so a chunked upload (`Content-Range`) hashes each byte once as it passes.
  * If bytes arrive after a native request sealed its digest, the digest is `deferred`: it is
  * computed once from the stored object at the end, before anything is published.
+ * Both hashers compute SHA-256, the canonical algorithm nearly every client uses. An upload closed
+ * with another registered algorithm (sha512, which the OCI conformance suite pushes) is verified
+ * the deferred way, with that algorithm: one native pass over the assembled object.
  */
 import { Buffer } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { sha256 } from '@noble/hashes/sha2.js';
+import type { DigestAlgorithm } from '../oci/digest.ts';
 
 export type UploadHashState =
   | { kind: 'resumable'; words: number[]; pending: string; length: number }
@@ -91,9 +95,9 @@ export function finalHex(state: UploadHashState | undefined, uploaded: number): 
   }
 }
 
-/** Native SHA-256 of a stream, for deferred verification. */
-export async function hashStream(body: ReadableStream<Uint8Array>): Promise<string> {
-  const native = createHash('sha256');
+/** Native hash of a stream, for deferred verification (node:crypto has sha512 in Node and workerd). */
+export async function hashStream(body: ReadableStream<Uint8Array>, algorithm: DigestAlgorithm = 'sha256'): Promise<string> {
+  const native = createHash(algorithm);
   for await (const chunk of body) native.update(chunk);
   return native.digest('hex');
 }

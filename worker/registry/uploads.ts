@@ -159,13 +159,12 @@ export class Uploads {
    * A mismatch answers DIGEST_INVALID and publishes nothing; the session is discarded.
    */
   async finish(session: UploadSession, digest: ParsedDigest, last: AppendInput): Promise<BlobLocation> {
-    if (digest.algorithm !== 'sha256') {
-      throw new RegistryError('UNSUPPORTED', `uploads are verified with sha256; ${digest.algorithm} is not supported`);
-    }
     const hasBody = last.range !== undefined || (last.length ?? 0) > 0 || (last.length === undefined && last.body !== null);
     const complete = hasBody ? await this.append(session, last) : session;
 
-    const knownHex = finalHex(complete.hash, complete.size);
+    // The bytes were hashed with sha256 as they passed; any other algorithm (sha512) is checked
+    // once against the assembled object, like a deferred sha256 (upload-hash.ts).
+    const knownHex = digest.algorithm === 'sha256' ? finalHex(complete.hash, complete.size) : null;
     if (knownHex !== null && knownHex !== digest.hex) {
       await this.discard(complete);
       throw new RegistryError('DIGEST_INVALID', undefined, { expected: digest.digest, computed: `sha256:${knownHex}` });
@@ -173,11 +172,11 @@ export class Uploads {
     const dataKey = await this.assemble(complete);
     if (knownHex === null) {
       const object = await this.store.get(dataKey);
-      const computed = object ? await hashStream(object.body) : null;
+      const computed = object ? await hashStream(object.body, digest.algorithm) : null;
       if (computed !== digest.hex) {
         await this.store.delete(dataKey);
         await this.discard(complete);
-        throw new RegistryError('DIGEST_INVALID', undefined, { expected: digest.digest, computed: `sha256:${computed}` });
+        throw new RegistryError('DIGEST_INVALID', undefined, { expected: digest.digest, computed: `${digest.algorithm}:${computed}` });
       }
     }
     const location = await this.blobs.publish(digest, { size: complete.size, data: dataKey });

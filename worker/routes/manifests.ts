@@ -3,7 +3,7 @@ import type { Context } from 'hono';
 import type { AppEnv } from '../types.ts';
 import { RegistryError } from '../oci/errors.ts';
 import { normalizeContentType } from '../oci/media-types.ts';
-import { isValidTag, parseReference, type Reference } from '../oci/reference.ts';
+import { assertTag, isValidTag, parseReference, type Reference } from '../oci/reference.ts';
 import { contentLength, empty } from './respond.ts';
 
 export async function getManifest(c: Context<AppEnv>, name: string, referenceText: string): Promise<Response> {
@@ -23,14 +23,28 @@ export async function getManifest(c: Context<AppEnv>, name: string, referenceTex
 
 export async function putManifest(c: Context<AppEnv>, name: string, referenceText: string): Promise<Response> {
   const reference = parseReference(referenceText);
+  const tags = tagParameters(c, reference);
   const body = await readLimited(c, c.get('config').maxManifestBytes);
-  const result = await c.get('registry').manifests.put(name, reference, body, normalizeContentType(c.req.header('Content-Type')));
-  const headers: Record<string, string> = {
+  const result = await c.get('registry').manifests.put(name, reference, body, normalizeContentType(c.req.header('Content-Type')), tags);
+  const headers = new Headers({
     Location: `/v2/${name}/manifests/${result.digest.digest}`,
     'Docker-Content-Digest': result.digest.digest,
-  };
-  if (result.subject) headers['OCI-Subject'] = result.subject.digest;
-  return empty(201, headers);
+    'Content-Length': '0',
+  });
+  if (result.subject) headers.set('OCI-Subject', result.subject.digest);
+  for (const tag of tags) headers.append('OCI-Tag', tag);
+  return new Response(null, { status: 201, headers });
+}
+
+/**
+ * `?tag=` parameters of a push by digest (distribution-spec 1.1+dev "Pushing manifests with
+ * tags"): every tag is checked before anything is stored, and each one applied is answered in
+ * an `OCI-Tag` header. On a push by tag they are ignored, as a registry without the feature does.
+ */
+function tagParameters(c: Context<AppEnv>, reference: Reference): string[] {
+  if (reference.kind !== 'digest') return [];
+  const tags = c.req.queries('tag') ?? [];
+  return [...new Set(tags.map((tag) => assertTag(tag)))];
 }
 
 export async function deleteManifest(c: Context<AppEnv>, name: string, referenceText: string): Promise<Response> {
