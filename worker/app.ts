@@ -9,9 +9,10 @@ import { Hono, type Context } from 'hono';
 import type { AppEnv } from './types.ts';
 import type { RegistryConfig } from './config.ts';
 import type { ObjectStore } from './storage/types.ts';
-import type { AccessRequest, Action, Authorizer } from './auth/types.ts';
+import type { AccessRequest, Action, Authorizer, Principal } from './auth/types.ts';
 import { RegistryError, renderError } from './oci/errors.ts';
-import { assertName } from './oci/reference.ts';
+import { assertName, isValidName } from './oci/reference.ts';
+import { tryParseDigest } from './oci/digest.ts';
 import { ROUTE_METHODS, matchV2Route, type V2Route } from './oci/routes.ts';
 import { Registry } from './registry/registry.ts';
 import { apiVersionCheck } from './routes/base.ts';
@@ -81,8 +82,33 @@ async function dispatch(c: Context<AppEnv>, authorizer: Authorizer): Promise<Res
     });
   }
   if ('name' in route) assertName(route.name);
-  c.set('principal', await authorizer.authorize(c.req.raw, accessFor(route, method)));
+  const needed = accessFor(route, method);
+  const source = route.kind === 'uploads' ? mountSource(new URL(c.req.url).searchParams, route.name) : null;
+  c.set('principal', source ? await authorizeMount(c.req.raw, authorizer, needed, source) : await authorizer.authorize(c.req.raw, needed));
   return handlerFor(route, method)(c);
+}
+
+/** The repository a cross-repository mount (`?mount=<digest>&from=<name>`) reads from, if well-formed. */
+function mountSource(params: URLSearchParams, target: string): AccessRequest | null {
+  const from = params.get('from');
+  const mount = params.get('mount');
+  if (from === null || mount === null || from === target || !isValidName(from) || !tryParseDigest(mount)) return null;
+  return { type: 'repository', name: from, actions: ['pull'] };
+}
+
+/**
+ * A mount needs pull on its source as well (Docker token spec; docker asks for both scopes).
+ * A token that lacks it but could carry it gets the usual 401 challenge naming both scopes, so
+ * the client fetches a better token; an account that may never pull the source gets a normal
+ * upload instead of a refusal.
+ */
+async function authorizeMount(req: Request, authorizer: Authorizer, needed: AccessRequest[], source: AccessRequest): Promise<Principal> {
+  try {
+    return await authorizer.authorize(req, [...needed, source]);
+  } catch (error) {
+    if (error instanceof RegistryError && error.code === 'DENIED') return authorizer.authorize(req, needed);
+    throw error;
+  }
 }
 
 /** The scope each operation needs, in the Docker token spec's terms. */

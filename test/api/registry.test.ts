@@ -270,18 +270,28 @@ selectedTargets().forEach((spec, index) => {
       it('cross-repository mount: 201 from a repository holding the blob, else a normal 202 upload', async () => {
         ready();
         const digest = await client.pushBlob('mount/source', randomBlob(777));
-        // Like docker, ask for pull on the source too: without it the mount falls back to an upload.
-        const scoped = await client.fetch(`/v2/mount/target/blobs/uploads/?mount=${digest}&from=mount/source`, { method: 'POST' });
-        assert.equal(scoped.status, 202, 'a token without pull on the source must not mount');
-        const token = await bearerToken(target.url, ADMIN, ['repository:mount/target:pull,push', 'repository:mount/source:pull']);
-        const res = await fetch(`${target.url}/v2/mount/target/blobs/uploads/?mount=${digest}&from=mount/source`, {
+        // A token for the target alone gets a challenge naming the source too, as docker expects.
+        const narrow = await bearerToken(target.url, ADMIN, 'repository:mount/target:pull,push');
+        const challenged = await fetch(`${target.url}/v2/mount/target/blobs/uploads/?mount=${digest}&from=mount/source`, {
           method: 'POST',
-          headers: { Authorization: `Bearer ${token}` },
+          headers: { Authorization: `Bearer ${narrow}` },
         });
+        assert.equal(challenged.status, 401);
+        assert.match(challenged.headers.get('www-authenticate') ?? '', /repository:mount\/source:pull/);
+        const res = await client.fetch(`/v2/mount/target/blobs/uploads/?mount=${digest}&from=mount/source`, { method: 'POST' });
         assert.equal(res.status, 201, await explain(res));
         assert.equal(res.headers.get('docker-content-digest'), digest);
         const head = await client.fetch(`/v2/mount/target/blobs/${digest}`, { method: 'HEAD' });
         assert.equal(head.status, 200);
+        const basic = `Basic ${Buffer.from(`${ADMIN.username}:${ADMIN.password}`).toString('base64')}`;
+        const admin = (path: string, body: unknown) =>
+          fetch(`${target.url}${path}`, { method: 'POST', body: JSON.stringify(body), headers: { 'Content-Type': 'application/json', Authorization: basic } });
+        const created = await admin('/admin/users', { account: 'mounter', password: 'mounter-password', rules: ['mount/own/**=pull,push'] });
+        assert.equal(created.status, 201, await explain(created));
+        const mounter = new RegistryClient(target.url, { username: 'mounter', password: 'mounter-password' });
+        const fallback = await mounter.fetch(`/v2/mount/own/x/blobs/uploads/?mount=${digest}&from=mount/source`, { method: 'POST' });
+        assert.equal(fallback.status, 202, 'no pull on the source: a normal upload, not a mount');
+        assert.equal((await mounter.fetch(`/v2/mount/own/x/blobs/${digest}`, { method: 'HEAD' })).status, 404);
         const miss = await client.fetch(`/v2/mount/target2/blobs/uploads/?mount=${sha256('nothing')}&from=mount/source`, { method: 'POST' });
         assert.equal(miss.status, 202);
         assert.ok(miss.headers.get('location'));
