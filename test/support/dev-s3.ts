@@ -12,7 +12,8 @@ import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startS3Server } from './s3-server.ts';
-import { berthS3Env, stopProcess, waitForHttp } from './target-s3.ts';
+import { berthS3Env } from './target-s3.ts';
+import { stopProcess, waitForHttp } from './process.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const NODE_ENTRY = fileURLToPath(new URL('../../worker/runtime/node.ts', import.meta.url));

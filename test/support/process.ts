@@ -43,18 +43,19 @@ export async function stopProcess(child: ChildProcess): Promise<void> {
 }
 
 /** Polls `url` until it answers any HTTP status; fails early if the process exits. */
-export async function waitForHttp(url: string, spawned: Spawned, timeoutMs = 60_000): Promise<void> {
+export async function waitForHttp(url: string, child: ChildProcess, output: () => string = () => '', timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (spawned.child.exitCode !== null) {
-      throw new Error(`process exited with ${spawned.child.exitCode} before answering:\n${spawned.output().slice(-3000)}`);
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`process exited with ${child.exitCode ?? child.signalCode} before answering ${url}:\n${output().slice(-3000)}`);
     }
     try {
-      await fetch(url, { signal: AbortSignal.timeout(2000) });
+      const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      await res.body?.cancel();
       return;
     } catch {
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }
-  throw new Error(`no answer from ${url} after ${timeoutMs} ms:\n${spawned.output().slice(-3000)}`);
+  throw new Error(`no answer from ${url} after ${timeoutMs} ms:\n${output().slice(-3000)}`);
 }

@@ -22,7 +22,7 @@ export async function startNodeTarget(opts: { port: number; env?: Record<string,
   });
   const url = `http://127.0.0.1:${opts.port}`;
   try {
-    await waitForHttp(`${url}/v2/`, spawned);
+    await waitForHttp(`${url}/v2/`, spawned.child, spawned.output);
   } catch (error) {
     await spawned.stop();
     throw error;

@@ -3,7 +3,7 @@
  * (worker/runtime/node.ts, BERTH_STORAGE=s3) on `port`, each in its own process, so every request
  * crosses the S3 driver over HTTP exactly as in a deployment on S3/MinIO.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawnLogged, waitForHttp } from './process.ts';
 import { fileURLToPath } from 'node:url';
 import { startS3Server, type S3Server } from './s3-server.ts';
 
@@ -25,6 +25,8 @@ export interface S3TargetOptions {
 export interface S3Target {
   url: string;
   s3: { endpoint: string; bucket: string; dir: string };
+  /** Everything Berth printed (the access log when BERTH_ACCESS_LOG is on). */
+  logs(): string;
   stop(): Promise<void>;
 }
 
@@ -46,7 +48,7 @@ export async function startS3Target(opts: S3TargetOptions): Promise<S3Target> {
   const conditionalWrites = opts.conditionalWrites ?? true;
   const s3 = await startS3Server({ port: opts.port + 1, conditionalWrites });
   const url = `http://127.0.0.1:${opts.port}`;
-  const child = spawn(process.execPath, ['--import', 'tsx', NODE_ENTRY], {
+  const berth = spawnLogged(process.execPath, ['--import', 'tsx', NODE_ENTRY], {
     cwd: ROOT,
     env: {
       ...process.env,
@@ -56,20 +58,11 @@ export async function startS3Target(opts: S3TargetOptions): Promise<S3Target> {
       PORT: String(opts.port),
       ...opts.env,
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let output = '';
-  const keep = (chunk: Buffer) => {
-    output = (output + chunk.toString()).slice(-8000);
-    if (process.env.BERTH_TEST_VERBOSE) process.stderr.write(chunk);
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-
   try {
-    await waitForHttp(`${url}/v2/`, child, () => output);
+    await waitForHttp(`${url}/v2/`, berth.child, berth.output, START_TIMEOUT_MS);
   } catch (error) {
-    await stopProcess(child);
+    await berth.stop();
     await s3.stop();
     throw error;
   }
@@ -78,39 +71,10 @@ export async function startS3Target(opts: S3TargetOptions): Promise<S3Target> {
   return {
     url,
     s3: { endpoint: s3.endpoint, bucket: s3.bucket, dir: s3.dir },
+    logs: berth.output,
     stop() {
-      stopped ??= stopProcess(child).then(() => s3.stop());
+      stopped ??= berth.stop().then(() => s3.stop());
       return stopped;
     },
   };
-}
-
-/** Polls `url` until it answers with any status; fails if `child` exits first. */
-export async function waitForHttp(url: string, child: ChildProcess, output: () => string): Promise<void> {
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`berth exited with ${child.exitCode ?? child.signalCode} before answering ${url}: ${output()}`);
-    }
-    try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
-      await res.body?.cancel();
-      return;
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 150));
-    }
-  }
-  throw new Error(`berth did not answer ${url} within ${START_TIMEOUT_MS} ms: ${output()}`);
-}
-
-export function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const force = setTimeout(() => child.kill('SIGKILL'), 5_000);
-    child.once('exit', () => {
-      clearTimeout(force);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
 }

@@ -49,9 +49,11 @@ export const TARGET_SPECS: TargetSpec[] = [
   {
     name: 'worker-r2',
     redirects: false,
+    // A small limit keeps the over-the-limit test cheap; the e2e suite runs 100 MiB layers.
+    maxBodyBytes: 32 * 1024 * 1024,
     start: async (port, env) => {
       const { startWorkerTarget } = await import('./target-worker.ts');
-      const target = await startWorkerTarget({ port, env });
+      const target = await startWorkerTarget({ port, env: { ...env, BERTH_MAX_BODY_MB: '32' } });
       return { url: target.url, logs: () => logsOf(target), stop: () => target.stop() };
     },
   },

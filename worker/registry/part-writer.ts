@@ -50,25 +50,28 @@ export async function writeParts(options: PartWriterOptions): Promise<PartWriter
   const { partSize, concurrency } = options;
   const parts: MultipartPart[] = [];
   const inFlight = new Set<Promise<void>>();
+  // Part buffers are reused once their upload settles: at most concurrency + 1 ever exist, so a
+  // 10 GB push holds as much memory as a 100 MB one, and a 4 KiB body allocates no part at all.
+  const spare: Uint8Array[] = [];
   let failure: unknown = null;
   let nextPart = options.firstPartNumber;
   let received = 0;
 
-  let buffer = new Uint8Array(partSize);
-  let filled = 0;
-  if (options.carry.byteLength > 0) {
-    buffer.set(options.carry);
-    filled = options.carry.byteLength;
-  }
+  // Bytes of the part being gathered, as references to the incoming chunks (copied once, below).
+  let gathered: Uint8Array[] = options.carry.byteLength > 0 ? [options.carry] : [];
+  let gatheredBytes = options.carry.byteLength;
 
   const dispatch = async (): Promise<void> => {
     const partNumber = nextPart++;
-    const bytes = buffer;
-    buffer = new Uint8Array(partSize);
-    filled = 0;
+    const bytes = concat(gathered, gatheredBytes, spare.pop() ?? new Uint8Array(partSize));
+    gathered = [];
+    gatheredBytes = 0;
     const task = options
       .uploadPart(partNumber, bytes)
-      .then((part) => void parts.push(part))
+      .then((part) => {
+        parts.push(part);
+        spare.push(bytes);
+      })
       .catch((error: unknown) => {
         failure ??= error;
       })
@@ -88,11 +91,11 @@ export async function writeParts(options: PartWriterOptions): Promise<PartWriter
       options.onBytes(value);
       let offset = 0;
       while (offset < value.byteLength) {
-        const take = Math.min(partSize - filled, value.byteLength - offset);
-        buffer.set(value.subarray(offset, offset + take), filled);
-        filled += take;
+        const take = Math.min(partSize - gatheredBytes, value.byteLength - offset);
+        gathered.push(value.subarray(offset, offset + take));
+        gatheredBytes += take;
         offset += take;
-        if (filled === partSize) await dispatch();
+        if (gatheredBytes === partSize) await dispatch();
       }
     }
   } catch (error) {
@@ -103,5 +106,15 @@ export async function writeParts(options: PartWriterOptions): Promise<PartWriter
   await Promise.allSettled(inFlight);
   if (failure) throw failure;
   parts.sort((a, b) => a.partNumber - b.partNumber);
-  return { parts, tail: buffer.subarray(0, filled), received };
+  return { parts, tail: concat(gathered, gatheredBytes, new Uint8Array(gatheredBytes)), received };
+}
+
+/** Copies `chunks` (`total` bytes) into `target`, which is at least that long. */
+function concat(chunks: Uint8Array[], total: number, target: Uint8Array): Uint8Array {
+  let offset = 0;
+  for (const chunk of chunks) {
+    target.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return total === target.byteLength ? target : target.subarray(0, total);
 }

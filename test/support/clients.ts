@@ -1,0 +1,151 @@
+/**
+ * Runs the real registry clients (docker, podman, skopeo) for the end-to-end tests.
+ *
+ * Each client gets its own config under a work directory so a test run never reads or writes
+ * the machine's ~/.docker, /var/lib/containers or auth files:
+ *   - docker: DOCKER_CONFIG=<work>/docker-config (logins land there);
+ *   - podman: --root/--runroot under <work>/podman, auth file <work>/containers-auth.json;
+ *   - skopeo: the same auth file, though the tests pass --src-creds/--dest-creds explicitly.
+ * Podman flags are the ones measured in FACTS.md ("Real clients on this machine").
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+export interface RunOptions {
+  env?: Record<string, string>;
+  input?: string;
+  timeoutMs?: number;
+}
+
+/** Keeps the tail of long client output (progress bars) so failures stay readable. */
+const tail = (text: string, max = 4000): string => (text.length > max ? `…${text.slice(-max)}` : text);
+
+export function run(cmd: string, args: string[], options: RunOptions = {}): Promise<RunResult> {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, {
+      env: { ...process.env, ...options.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout = tail(stdout + chunk, 64_000)));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr = tail(stderr + chunk, 64_000)));
+    const timer = setTimeout(() => {
+      stderr += `\n[killed after ${options.timeoutMs} ms]`;
+      child.kill('SIGKILL');
+    }, options.timeoutMs ?? 300_000);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, stdout, stderr, ms: Math.round(performance.now() - started) });
+    });
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+/** Like `run`, but a non-zero exit throws with the command and its output. */
+export async function must(cmd: string, args: string[], options: RunOptions = {}): Promise<RunResult> {
+  const result = await run(cmd, args, options);
+  if (result.code !== 0) {
+    throw new Error(`${cmd} ${args.join(' ')} exited ${result.code}\n${tail(result.stderr)}\n${tail(result.stdout)}`);
+  }
+  return result;
+}
+
+export function hasBinary(name: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' }).status === 0;
+}
+
+/** Why docker cannot be used here, or null when the CLI and a daemon both answer. */
+export function dockerUnavailable(): string | null {
+  if (!hasBinary('docker')) return 'docker CLI not installed (apt-get install docker.io)';
+  const info = spawnSync('docker', ['info', '--format', '{{.ServerVersion}}'], { encoding: 'utf8', timeout: 20_000 });
+  if (info.status !== 0) return 'no Docker daemon answers `docker info` (start one: bash test/support/dockerd.sh start)';
+  return null;
+}
+
+export interface Credentials {
+  username: string;
+  password: string;
+}
+
+/** `sha256:…` from the last `digest: sha256:… size:` line `docker push` prints. */
+export function pushedDigest(output: string): string {
+  const match = /digest: (sha256:[0-9a-f]{64}) size: \d+/.exec(output);
+  if (!match?.[1]) throw new Error(`no digest in docker push output:\n${tail(output)}`);
+  return match[1];
+}
+
+/** `sha256:…` from the `Digest: sha256:…` line `docker pull` prints. */
+export function pulledDigest(output: string): string {
+  const match = /Digest: (sha256:[0-9a-f]{64})/.exec(output);
+  if (!match?.[1]) throw new Error(`no digest in docker pull output:\n${tail(output)}`);
+  return match[1];
+}
+
+/** The three clients, each isolated under `workDir`. */
+export class Clients {
+  readonly dockerEnv: Record<string, string>;
+  readonly authFile: string;
+  private readonly podmanRoot: string;
+
+  constructor(readonly workDir: string) {
+    const dockerConfig = join(workDir, 'docker-config');
+    this.podmanRoot = join(workDir, 'podman');
+    mkdirSync(dockerConfig, { recursive: true });
+    mkdirSync(this.podmanRoot, { recursive: true });
+    this.dockerEnv = { DOCKER_CONFIG: dockerConfig };
+    this.authFile = join(workDir, 'containers-auth.json');
+  }
+
+  docker(args: string[], options: RunOptions = {}): Promise<RunResult> {
+    return must('docker', args, { ...options, env: { ...this.dockerEnv, ...options.env } });
+  }
+
+  dockerTry(args: string[], options: RunOptions = {}): Promise<RunResult> {
+    return run('docker', args, { ...options, env: { ...this.dockerEnv, ...options.env } });
+  }
+
+  dockerLogin(host: string, creds: Credentials): Promise<RunResult> {
+    return this.docker(['login', host, '--username', creds.username, '--password-stdin'], { input: creds.password });
+  }
+
+  /** Global flags first: podman as root with vfs storage, no systemd, file events. */
+  private podmanArgs(args: string[]): string[] {
+    return [
+      '--root', join(this.podmanRoot, 'root'),
+      '--runroot', join(this.podmanRoot, 'run'),
+      '--storage-driver', 'vfs',
+      '--cgroup-manager', 'cgroupfs',
+      '--events-backend', 'file',
+      ...args,
+    ];
+  }
+
+  podman(args: string[], options: RunOptions = {}): Promise<RunResult> {
+    return must('podman', this.podmanArgs(args), { ...options, env: { REGISTRY_AUTH_FILE: this.authFile, ...options.env } });
+  }
+
+  podmanTry(args: string[], options: RunOptions = {}): Promise<RunResult> {
+    return run('podman', this.podmanArgs(args), { ...options, env: { REGISTRY_AUTH_FILE: this.authFile, ...options.env } });
+  }
+
+  skopeo(args: string[], options: RunOptions = {}): Promise<RunResult> {
+    return must('skopeo', args, { ...options, env: { REGISTRY_AUTH_FILE: this.authFile, ...options.env } });
+  }
+}
+
+/** `user:password` for skopeo's --src-creds / --dest-creds. */
+export const credsArg = (creds: Credentials): string => `${creds.username}:${creds.password}`;
