@@ -1,0 +1,158 @@
+/**
+ * The systems under test, each a real process on loopback: Berth on the filesystem store (with
+ * token auth and with BERTH_AUTH=none), Berth on a local S3 server, and Debian's docker-registry
+ * (CNCF Distribution 2.8.2) on its filesystem driver without auth. Every process is stopped by
+ * PID and every temporary directory removed by `stop()`.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { spawnLogged, type Spawned } from '../support/process.ts';
+import { bearerToken } from '../support/registry-client.ts';
+import { startS3Server, type S3Server } from '../support/s3-server.ts';
+import { berthS3Env } from '../support/target-s3.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const ADMIN = { username: 'admin', password: 'bench-admin-password-1' };
+/** Every repository the bench touches: one token covers the whole run. */
+export const BENCH_REPOS = ['bench/big', 'bench/small', 'bench/load', 'bench/finish'];
+
+export interface RegistrySystem {
+  id: string;
+  url: string;
+  /** The server process whose memory is watched. */
+  pid: number;
+  /** Headers every request carries (a Bearer token, or nothing without auth). */
+  headers: Record<string, string>;
+  /** Directories holding stored bytes, emptied of big files between rounds. */
+  dataDirs: string[];
+  logs(): string;
+  stop(): Promise<void>;
+}
+
+export interface BerthOptions {
+  id: string;
+  port: number;
+  auth: boolean;
+  /** Extra environment (the S3 settings), applied last. */
+  env?: Record<string, string>;
+  /** Write a V8 CPU profile of the Berth process into this directory. */
+  cpuProfDir?: string;
+  dataDirs?: string[];
+}
+
+export async function startBerth(opts: BerthOptions): Promise<RegistrySystem> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), `berth-bench-${opts.id}-`));
+  const args = [...(opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : []), '--import', 'tsx', 'worker/runtime/node.ts'];
+  const spawned = spawnLogged(process.execPath, args, {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      NODE_OPTIONS: '',
+      HOST: '127.0.0.1',
+      PORT: String(opts.port),
+      BERTH_STORAGE: 'fs',
+      BERTH_DATA_DIR: dataDir,
+      BERTH_AUTH: opts.auth ? 'token' : 'none',
+      BERTH_ADMIN_PASSWORD: ADMIN.password,
+      // One token for the whole run (the default 300 s would expire mid-bench).
+      BERTH_TOKEN_TTL_SECONDS: '7200',
+      ...opts.env,
+    },
+  });
+  const url = `http://127.0.0.1:${opts.port}`;
+  const stop = async (): Promise<void> => {
+    await spawned.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  };
+  try {
+    await waitUntilAnswering(`${url}/v2/`, spawned, 30_000);
+    const headers: Record<string, string> = {};
+    if (opts.auth) {
+      const scopes = BENCH_REPOS.map((repo) => `repository:${repo}:push,pull,delete`);
+      headers.Authorization = `Bearer ${await bearerToken(url, ADMIN, scopes)}`;
+    }
+    return { id: opts.id, url, pid: pidOf(spawned), headers, dataDirs: opts.dataDirs ?? [dataDir], logs: spawned.output, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** Berth on S3: a local S3 server process (also the raw store rows' server) plus Berth. */
+export async function startBerthS3(opts: { id: string; port: number; s3: S3Server; auth: boolean; cpuProfDir?: string }): Promise<RegistrySystem> {
+  return startBerth({ ...opts, env: berthS3Env(opts.s3, true), dataDirs: [opts.s3.dir] });
+}
+
+export async function startS3(port: number): Promise<S3Server> {
+  return startS3Server({ port, conditionalWrites: true });
+}
+
+/** CNCF Distribution 2.8.2, filesystem storage, no auth (Berth checks a JWT on every request). */
+export async function startReference(id: string, port: number): Promise<RegistrySystem> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'berth-bench-ref-'));
+  const config = [
+    'version: 0.1',
+    'log: { level: error, accesslog: { disabled: true } }',
+    `storage: { filesystem: { rootdirectory: ${path.join(dir, 'data')} }, delete: { enabled: true } }`,
+    `http: { addr: 127.0.0.1:${port}, secret: berth-bench-reference }`,
+    '',
+  ].join('\n');
+  await writeFile(path.join(dir, 'config.yml'), config);
+  const spawned = spawnLogged('docker-registry', ['serve', path.join(dir, 'config.yml')], { env: process.env });
+  const url = `http://127.0.0.1:${port}`;
+  const stop = async (): Promise<void> => {
+    await spawned.stop();
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    await waitUntilAnswering(`${url}/v2/`, spawned, 15_000);
+    return { id, url, pid: pidOf(spawned), headers: {}, dataDirs: [dir], logs: spawned.output, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+export interface RawHttp {
+  url: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+/** The ceiling: a trivial node:http server in its own process (raw-http-server.ts). */
+export async function startRawHttp(port: number): Promise<RawHttp> {
+  const script = fileURLToPath(new URL('./raw-http-server.ts', import.meta.url));
+  const spawned = spawnLogged(process.execPath, ['--import', 'tsx', script], {
+    cwd: ROOT,
+    env: { ...process.env, NODE_OPTIONS: '', PORT: String(port) },
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitUntilAnswering(`${url}/`, spawned, 15_000);
+  return { url, pid: pidOf(spawned), stop: () => spawned.stop() };
+}
+
+/** Polls `url` until it answers any status; fails early when the process exits. */
+async function waitUntilAnswering(url: string, spawned: Spawned, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const { exitCode, signalCode } = spawned.child;
+    if (exitCode !== null || signalCode !== null) {
+      throw new Error(`process exited (${exitCode ?? signalCode}) before answering ${url}:\n${spawned.output().slice(-3000)}`);
+    }
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      await res.body?.cancel();
+      return;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+  throw new Error(`no answer from ${url} within ${timeoutMs} ms:\n${spawned.output().slice(-3000)}`);
+}
+
+function pidOf(spawned: Spawned): number {
+  if (spawned.child.pid === undefined) throw new Error('process has no pid');
+  return spawned.child.pid;
+}
