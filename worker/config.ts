@@ -29,6 +29,8 @@ export interface RegistryConfig {
   gcGraceSeconds: number;
   /** The scheduled cleanup also runs garbage collection (BERTH_GC_ON_SCHEDULE). */
   gcOnSchedule: boolean;
+  /** Scheduled GC keeps layer links no manifest references (BERTH_GC_KEEP_UNREFERENCED_LAYERS). */
+  gcKeepUnreferencedLayers: boolean;
 }
 
 export class ConfigError extends Error {
@@ -86,6 +88,7 @@ export function registryConfigFromEnv(env: EnvLike, overrides: Partial<RegistryC
     chunkMinLength: chunkMin > 0 ? chunkMin : undefined,
     gcGraceSeconds: readInt(env, 'BERTH_GC_GRACE_SECONDS', 3600, 0),
     gcOnSchedule: readBool(env, 'BERTH_GC_ON_SCHEDULE', false),
+    gcKeepUnreferencedLayers: readBool(env, 'BERTH_GC_KEEP_UNREFERENCED_LAYERS', false),
     ...overrides,
   };
   return config;

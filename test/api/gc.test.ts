@@ -1,7 +1,8 @@
 /**
  * Garbage collection over HTTP against a real Node server process on the filesystem store:
- * push two images, delete one (manifest and blobs), POST /admin/gc (and `berth gc` for the dry
- * run), and check that files left the disk while the kept image still pulls byte for byte.
+ * push two images, delete one the way `skopeo delete` does (the manifest only), POST /admin/gc (and
+ * `berth gc` for the dry run), and check that files left the disk while the kept image still pulls
+ * byte for byte.
  * The server runs with BERTH_GC_GRACE_SECONDS=0 so what was just deleted is collectable.
  */
 import assert from 'node:assert/strict';
@@ -14,13 +15,14 @@ import { startNodeTarget, type NodeTarget } from '../support/target-node.ts';
 import { ADMIN, BASE_ENV } from '../support/targets.ts';
 import { OCI_MANIFEST, RegistryClient, describe as show, randomBlob, type Bytes } from '../support/registry-client.ts';
 
-const PORT = 15811;
+const PORT = Number(process.env.BERTH_GC_TEST_PORT ?? 15811);
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const basic = `Basic ${Buffer.from(`${ADMIN.username}:${ADMIN.password}`).toString('base64')}`;
 
 interface Report {
   dryRun: boolean;
   complete: boolean;
+  links: { unlinked: number; bytes: number };
   records: { deleted: number };
   dataObjects: { deleted: number; bytes: number };
 }
@@ -55,17 +57,23 @@ describe('garbage collection over HTTP (node-fs)', () => {
     assert.equal(before.records, 5);
     assert.equal(before.data, 5);
 
-    // Delete the image the way `regctl`/`crane` do: the manifest by digest, then its blobs.
+    // Delete the image the way `skopeo delete`, `crane delete` and `regctl image delete` do: the
+    // manifest by digest, and nothing else. Its layers stay linked in gc/gone until GC runs.
     const del = await client.fetch(`/v2/gc/gone/manifests/${gone.digest}`, { method: 'DELETE' });
     assert.equal(del.status, 202, await show(del));
-    for (const digest of [manifest.config.digest, ...manifest.layers.map((l) => l.digest)]) {
-      const res = await client.fetch(`/v2/gc/gone/blobs/${digest}`, { method: 'DELETE' });
-      assert.equal(res.status, 202, await show(res));
-    }
     assert.equal(await objects('data'), 5, 'DELETE alone frees nothing');
 
     assert.equal((await postGc('dryRun=true', null)).status, 401);
     assert.equal((await postGc('dryRun=maybe')).status, 400);
+    assert.equal((await postGc('keepUnreferencedLayers=maybe')).status, 400);
+
+    // The old behaviour: links no manifest references are the repository's, and stay.
+    const keep = await postGc('dryRun=false&keepUnreferencedLayers=true');
+    assert.equal(keep.status, 200, await show(keep));
+    const kept0 = (await keep.json()) as Report;
+    assert.deepEqual(kept0.links, { unlinked: 0, bytes: 0 });
+    assert.equal(kept0.records.deleted, 0);
+    assert.equal(await objects('data'), 5);
 
     // `berth gc --dry-run` (the CLI is the admin API's client) reports and deletes nothing.
     const cli = spawnSync(process.execPath, ['--import', 'tsx', 'worker/cli/berth.ts', '--url', target.url, 'gc', '--dry-run'], {
@@ -76,20 +84,24 @@ describe('garbage collection over HTTP (node-fs)', () => {
     assert.equal(cli.status, 0, cli.stderr);
     const dry = JSON.parse(cli.stdout) as Report;
     assert.equal(dry.dryRun, true);
+    assert.equal(dry.links.unlinked, 3);
     assert.equal(dry.records.deleted, 3);
     assert.equal(dry.dataObjects.deleted, 3);
-    assert.match(cli.stderr, /would delete 3 blob record\(s\), 3 data object\(s\)/);
+    assert.match(cli.stderr, /would delete 3 layer link\(s\), 3 blob record\(s\), 3 data object\(s\)/);
     assert.equal(await objects('data'), 5);
 
     const res = await postGc('dryRun=false');
     assert.equal(res.status, 200, await show(res));
     const report = (await res.json()) as Report;
     assert.equal(report.complete, true);
+    assert.deepEqual(report.links, { unlinked: 3, bytes: 300 * 1024 + 200 * 1024 + manifest.config.size });
     assert.equal(report.records.deleted, 3);
     assert.equal(report.dataObjects.deleted, 3);
     assert.equal(report.dataObjects.bytes, 300 * 1024 + 200 * 1024 + manifest.config.size);
     assert.equal(await objects('blobs'), 2);
     assert.equal(await objects('data'), 2);
+    const layer = await client.fetch(`/v2/gc/gone/blobs/${manifest.layers[0]!.digest}`, { method: 'HEAD' });
+    assert.equal(layer.status, 404, 'the deleted image\'s layers are no longer the repository\'s');
 
     // The kept image pulls: manifest by tag, then each blob byte for byte.
     const got = await client.fetch('/v2/gc/kept/manifests/v1', { headers: { Accept: OCI_MANIFEST } });

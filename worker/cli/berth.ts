@@ -25,7 +25,9 @@ const USAGE = `usage: berth [--url URL] [--user USER] [--password-stdin] <comman
   tokens create --name N --scope 'team/*=pull,push' [--scope ...] [--expires 30d|never] [--owner USER]
   tokens list [--owner USER]
   tokens revoke ID
-  gc [--dry-run] [--untagged-manifests]     (free storage of deleted blobs; --dry-run only reports)
+  gc [--dry-run] [--untagged-manifests] [--keep-unreferenced-layers]
+                                            (free storage of deleted images; --dry-run only reports;
+                                             --keep-unreferenced-layers keeps layers no manifest uses)
 
 environment: BERTH_URL, BERTH_USER, BERTH_PASSWORD`;
 
@@ -146,19 +148,27 @@ async function run(args: Parsed, api: Client, nextPassword: () => string | undef
       await api.call('DELETE', `/admin/tokens/${enc(need(name, 'ID'))}`);
       return console.log(`revoked ${name}`);
     case 'gc': {
-      const query = `dryRun=${args.flags.has('dry-run')}&untaggedManifests=${args.flags.has('untagged-manifests')}`;
+      const query =
+        `dryRun=${args.flags.has('dry-run')}&untaggedManifests=${args.flags.has('untagged-manifests')}` +
+        `&keepUnreferencedLayers=${args.flags.has('keep-unreferenced-layers')}`;
       const report = (await api.call('POST', `/admin/gc?${query}`)) as {
         dryRun: boolean;
         complete: boolean;
         records: { deleted: number };
         dataObjects: { deleted: number; bytes: number };
         manifestsDeleted: number;
+        links: { unlinked: number; bytes: number };
+        unparsableManifests: { repository: string; digest: string; reason: string }[];
       };
       const verb = report.dryRun ? 'would delete' : 'deleted';
       console.error(
-        `gc ${verb} ${report.records.deleted} blob record(s), ${report.dataObjects.deleted} data object(s) ` +
-          `(${report.dataObjects.bytes} bytes), ${report.manifestsDeleted} manifest(s)${report.complete ? '' : '; stopped early, run again'}`,
+        `gc ${verb} ${report.links.unlinked} layer link(s), ${report.records.deleted} blob record(s), ` +
+          `${report.dataObjects.deleted} data object(s) (${report.dataObjects.bytes} bytes), ${report.manifestsDeleted} manifest(s)` +
+          `${report.complete ? '' : '; stopped early, run again'}`,
       );
+      for (const m of report.unparsableManifests) {
+        console.error(`warning: ${m.repository}@${m.digest} does not parse (${m.reason}); that repository kept all its layers`);
+      }
       return print(report);
     }
     default:

@@ -6,8 +6,9 @@
  * referrer (OCI image-spec `subject`) of a kept manifest, to a fixed point. Never the default:
  * pulling by digest is legitimate, and only the operator can decide those digests are unwanted.
  *
- * Deleting a manifest removes its object and its referrer entry, as DELETE by digest does; it
- * leaves layer links alone (links are the user's statement, see gc.ts).
+ * Deleting a manifest removes its object and its referrer entry, as DELETE by digest does. Its
+ * layer links go later in the same run when no other manifest references them (gc-links.ts,
+ * unless `keepUnreferencedLayers`), which is why the deleted keys are returned.
  */
 import type { ObjectInfo, ObjectStore } from '../storage/types.ts';
 import { tryParseDigest } from '../oci/digest.ts';
@@ -50,7 +51,8 @@ function edgesOf(bytes: Uint8Array | null): { children: string[]; subject?: stri
   }
 }
 
-export async function pruneUntaggedManifests(store: ObjectStore, repo: string, options: PruneOptions): Promise<number> {
+/** Returns the keys of the manifests deleted (or that would be, in a dry run). */
+export async function pruneUntaggedManifests(store: ObjectStore, repo: string, options: PruneOptions): Promise<Set<string>> {
   const keep = new Set<string>();
   for await (const page of listPages(store, keyOf({ kind: 'tags', repo }))) {
     const tags = await mapLimit(page, READ_CONCURRENCY, (o) => readJson<TagRecord>(store, o.key));
@@ -84,7 +86,7 @@ export async function pruneUntaggedManifests(store: ObjectStore, repo: string, o
     }
   }
 
-  let deleted = 0;
+  const deleted = new Set<string>();
   for (const [digest, node] of nodes) {
     if (keep.has(digest)) continue;
     // A PUT since the listing rewrote it (and may be about to tag it): spare it.
@@ -95,7 +97,7 @@ export async function pruneUntaggedManifests(store: ObjectStore, repo: string, o
       if (subject && parsed) await store.delete(keyOf({ kind: 'referrer', repo, subject, digest: parsed }));
       await store.delete(node.key);
     }
-    deleted++;
+    deleted.add(node.key);
     options.log(JSON.stringify({ t: 'gc', sweep: 'manifest', repo, digest, dryRun: options.dryRun }));
   }
   return deleted;

@@ -12,7 +12,8 @@
  *   PUT    /admin/users/:account/admin {admin}
  *   GET    /admin/tokens[?owner=]            POST /admin/tokens {name,scopes,expiresInSeconds?,owner?}
  *   DELETE /admin/tokens/:id
- *   POST   /admin/gc?dryRun=true|false[&untaggedManifests=true]   (admin; registry/gc.ts)
+ *   POST   /admin/gc?dryRun=true|false[&untaggedManifests=true][&keepUnreferencedLayers=true]
+ *                                           (admin; registry/gc.ts)
  */
 import type { Context, Hono } from 'hono';
 import type { AppEnv } from '../types.ts';
@@ -235,6 +236,7 @@ export function mountAdminRoutes(app: Hono<AppEnv>, auth: TokenAuthorizer): void
     const report = await collectGarbage(c.get('registry').store, {
       dryRun: flag('dryRun'),
       untaggedManifests: flag('untaggedManifests'),
+      keepUnreferencedLayers: flag('keepUnreferencedLayers'),
       graceSeconds: c.get('config').gcGraceSeconds,
     });
     return Response.json(report);

@@ -149,7 +149,12 @@ export default {
       const result = await expireUploads(store, config, new Date(event.scheduledTime));
       console.log(JSON.stringify({ job: 'expire-uploads', cron: event.cron, expired: result.expired }));
       if (config.gcOnSchedule) {
-        const gc = await collectGarbage(store, { dryRun: false, graceSeconds: config.gcGraceSeconds, deadline: GC_BUDGET_MS });
+        const gc = await collectGarbage(store, {
+          dryRun: false,
+          graceSeconds: config.gcGraceSeconds,
+          keepUnreferencedLayers: config.gcKeepUnreferencedLayers,
+          deadline: GC_BUDGET_MS,
+        });
         console.log(JSON.stringify({ job: 'gc', cron: event.cron, ...gc }));
       }
     });

@@ -161,7 +161,12 @@ export async function scheduled(): Promise<{ expired: number; gc?: GcReport }> {
   const result = await expireUploads(store, config);
   console.log(JSON.stringify({ job: 'expire-uploads', expired: result.expired }));
   if (!config.gcOnSchedule) return result;
-  const gc = await collectGarbage(store, { dryRun: false, graceSeconds: config.gcGraceSeconds, deadline: GC_BUDGET_MS });
+  const gc = await collectGarbage(store, {
+    dryRun: false,
+    graceSeconds: config.gcGraceSeconds,
+    keepUnreferencedLayers: config.gcKeepUnreferencedLayers,
+    deadline: GC_BUDGET_MS,
+  });
   console.log(JSON.stringify({ job: 'gc', ...gc }));
   return { ...result, gc };
 }

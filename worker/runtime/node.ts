@@ -74,7 +74,14 @@ async function main(): Promise<void> {
     (async () => {
       await expireUploads(store, config);
       // Opt-in (BERTH_GC_ON_SCHEDULE): deleted images free their storage without an admin call.
-      if (config.gcOnSchedule) await collectGarbage(store, { dryRun: false, graceSeconds: config.gcGraceSeconds, log });
+      if (config.gcOnSchedule) {
+        await collectGarbage(store, {
+          dryRun: false,
+          graceSeconds: config.gcGraceSeconds,
+          keepUnreferencedLayers: config.gcKeepUnreferencedLayers,
+          log,
+        });
+      }
     })()
       .catch((error: unknown) => log(JSON.stringify({ t: 'error', job: 'cleanup', error: String(error) })))
       .finally(() => (cleaning = false));
