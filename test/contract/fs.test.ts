@@ -3,14 +3,14 @@
  * temp files, directory layout, pruning and keys that try to leave the root.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { checkedStore } from '../../worker/storage/checked.ts';
 import { createFsStore } from '../../worker/storage/fs.ts';
 import { StoreError } from '../../worker/storage/types.ts';
-import { readAll, runStoreContract } from './store-contract.ts';
+import { patternBytes, readAll, runStoreContract } from './store-contract.ts';
 
 runStoreContract('fs', async () => {
   const root = await mkdtemp(join(tmpdir(), 'berth-fs-contract-'));
@@ -125,6 +125,68 @@ describe('fs store extras', () => {
     assert.equal((await store.head('etag/x'))?.etag, first?.etag);
     await store.put('etag/x', 'same');
     assert.notEqual((await store.head('etag/x'))?.etag, first?.etag);
+  });
+
+  it('lists size, lastModified and etag exactly as head reports them (from one stat)', async () => {
+    const store = createFsStore({ root });
+    const sizes = [0, 1, 4095, 4096, 4097, 16 * 1024, 40_000];
+    for (const size of sizes) {
+      await store.put(`sized/${String(size).padStart(6, '0')}`, patternBytes(size, size), { contentType: 'application/json', metadata: { n: String(size) } });
+    }
+    const listed = (await store.list({ prefix: 'sized/' })).objects;
+    assert.deepEqual(listed.map((o) => o.size), sizes);
+    for (const object of listed) {
+      const head = await store.head(object.key);
+      assert.ok(head);
+      assert.equal(object.size, head.size, object.key);
+      assert.equal(object.etag, head.etag, object.key);
+      assert.equal(object.lastModified?.getTime(), head.lastModified?.getTime(), object.key);
+      // Listings carry no content type or metadata (as S3's ListObjectsV2).
+      assert.equal(object.contentType, undefined);
+    }
+  });
+
+  it('keeps data at a fixed page offset whatever the metadata, so stat gives the size', async () => {
+    const store = createFsStore({ root });
+    await store.put('fixed/plain', 'abc');
+    await store.put('fixed/typed', 'abc', { contentType: 'application/vnd.oci.image.manifest.v1+json', metadata: { note: 'x'.repeat(1500) } });
+    for (const name of ['plain%', 'typed%']) assert.equal((await stat(join(root, 'objects', 'fixed', name))).size, 4096 + 3, name);
+    const uploadId = await store.createMultipart('fixed/multi', 4);
+    const part = await store.uploadPart('fixed/multi', uploadId, 1, new Uint8Array([1, 2, 3]));
+    await store.completeMultipart('fixed/multi', uploadId, [part]);
+    assert.equal((await stat(join(root, 'objects', 'fixed', 'multi%'))).size, 4096 + 3);
+    assert.deepEqual((await store.list({ prefix: 'fixed/' })).objects.map((o) => o.size), [3, 3, 3]);
+  });
+
+  it('refuses metadata that does not fit the header, publishing nothing', async () => {
+    const store = createFsStore({ root });
+    await assert.rejects(store.put('big-meta/x', 'abc', { metadata: { huge: 'x'.repeat(5000) } }), /at most 4088 fit/);
+    assert.equal(await store.head('big-meta/x'), null);
+    assert.deepEqual(await filesUnder(join(root, 'tmp')), []);
+  });
+
+  it('serves ranges on both sides of the bytes read with the header', async () => {
+    const store = createFsStore({ root });
+    const bytes = patternBytes(3, 40_000);
+    await store.put('ranges/x', bytes);
+    const cases: Array<[number, number | undefined]> = [[0, 16_384], [0, 16_385], [16_383, 2], [16_384, 10], [100, undefined], [39_999, 1], [40_000, undefined]];
+    for (const [offset, length] of cases) {
+      const object = await store.get('ranges/x', length === undefined ? { offset } : { offset, length });
+      assert.ok(object);
+      const end = length === undefined ? bytes.byteLength : offset + length;
+      assert.deepEqual(await readAll(object.body), bytes.subarray(offset, end), `range ${offset}+${length}`);
+    }
+  });
+
+  it('names files of the older BRT1 format instead of misreading them', async () => {
+    const store = createFsStore({ root });
+    await store.put('legacy/x', 'placeholder');
+    const legacy = Buffer.alloc(8 + 3);
+    legacy.write('BRT1', 0, 'latin1');
+    legacy.write('abc', 8, 'latin1');
+    await writeFile(join(root, 'objects', 'legacy', 'x%'), legacy);
+    await assert.rejects(store.head('legacy/x'), /older BRT1 format/);
+    await assert.rejects(store.list({ prefix: 'legacy/' }), /not an object file/);
   });
 
   it('checks its options when built', () => {

