@@ -258,6 +258,18 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreUnd
         await Promise.all(keys.map((key) => store.put(key, key)));
         assert.deepEqual(await listAll(k('page/'), 7), byteSorted(keys));
       });
+
+      it('listKeys, where the driver has it, lists exactly what list does', async (t) => {
+        if (!store.listKeys) return t.skip(`${store.name} has no listKeys: callers fall back to list`);
+        const keys = Array.from({ length: 12 }, (_, i) => k(`keysonly/${i % 3 === 0 ? 'd/' : ''}x${i}`));
+        await Promise.all(keys.map((key) => store.put(key, 'v')));
+        for (const [startAfter, limit] of [[undefined, 100], [undefined, 5], [keys[4], 3]] as const) {
+          const listed = await store.list({ prefix: k('keysonly/'), startAfter, limit });
+          const only = await store.listKeys({ prefix: k('keysonly/'), startAfter, limit });
+          assert.deepEqual(only.keys, listed.objects.map((o) => o.key));
+          assert.equal(only.truncated, listed.truncated);
+        }
+      });
     });
 
     describe('conditional writes', () => {

@@ -2,7 +2,7 @@
  * Catalog, tag and referrer listings: each is one prefix listing of the store, paged with
  * startAfter = the spec's `last` (principle 5), never a scan of the whole store.
  */
-import type { ObjectStore } from '../storage/types.ts';
+import { listKeys, type ObjectStore } from '../storage/types.ts';
 import type { ParsedDigest } from '../oci/digest.ts';
 import type { Descriptor } from '../oci/manifest.ts';
 import type { Page } from '../oci/pagination.ts';
@@ -25,18 +25,18 @@ export async function listNames(store: ObjectStore, prefix: string, page: Page):
   let startAfter = page.last ? prefix + page.last : undefined;
   for (;;) {
     const limit = Math.min(Number.isFinite(wanted) ? wanted - names.length + 1 : 1000, 1000, MAX_PAGE + 1);
-    const result = await store.list({ prefix, startAfter, limit });
-    for (const object of result.objects) {
+    const result = await listKeys(store, { prefix, startAfter, limit });
+    for (const key of result.keys) {
       if (names.length === wanted) return { names, more: true };
-      names.push(afterPrefix(object.key, prefix));
+      names.push(afterPrefix(key, prefix));
     }
-    const last = result.objects[result.objects.length - 1];
+    const last = result.keys[result.keys.length - 1];
     if (!result.truncated || !last) return { names, more: false };
     if (names.length === wanted) {
-      const peek = await store.list({ prefix, startAfter: last.key, limit: 1 });
-      return { names, more: peek.objects.length > 0 };
+      const peek = await listKeys(store, { prefix, startAfter: last, limit: 1 });
+      return { names, more: peek.keys.length > 0 };
     }
-    startAfter = last.key;
+    startAfter = last;
   }
 }
 
@@ -63,11 +63,11 @@ export async function listReferrers(
   const keys: string[] = [];
   let startAfter: string | undefined;
   for (;;) {
-    const result = await store.list({ prefix, startAfter, limit: 1000 });
-    keys.push(...result.objects.map((o) => o.key));
-    const last = result.objects[result.objects.length - 1];
+    const result = await listKeys(store, { prefix, startAfter, limit: 1000 });
+    keys.push(...result.keys);
+    const last = result.keys[result.keys.length - 1];
     if (!result.truncated || !last) break;
-    startAfter = last.key;
+    startAfter = last;
   }
   const descriptors = await mapLimit(keys, 16, (key) => readJson<Descriptor>(store, key));
   return descriptors.filter(

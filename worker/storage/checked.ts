@@ -138,6 +138,15 @@ export function checkedStore(inner: ObjectStore): ObjectStore {
     },
   };
 
+  const keysOnly = inner.listKeys;
+  if (keysOnly) {
+    store.listKeys = async (options) => {
+      assertPrefix(options.prefix);
+      if (options.limit !== undefined) assertInteger('list limit', options.limit, 1, Number.MAX_SAFE_INTEGER);
+      return call('listKeys', options.prefix, () => keysOnly.call(inner, options));
+    };
+  }
+
   const presign = inner.presignGet;
   if (presign) {
     store.presignGet = async (key, options) => {

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { errnoCode } from './fs-io.ts';
 import { compareKeys, decodeName, directoryPath } from './fs-keys.ts';
 import { infoFromStat } from './fs-object-file.ts';
-import type { ListOptions, ListResult, ObjectInfo } from './types.ts';
+import type { KeyListResult, ListOptions, ListResult, ObjectInfo } from './types.ts';
 
 const DEFAULT_LIMIT = 1000;
 /** `stat` calls in flight at once (libuv runs them on its small thread pool anyway). */
@@ -27,6 +27,19 @@ interface Entry {
 }
 
 export async function listObjects(objectsDir: string, options: ListOptions): Promise<ListResult> {
+  const { page, truncated } = await walkKeys(objectsDir, options);
+  const infos = await mapBounded(page, STAT_CONCURRENCY, (entry) => describe(entry));
+  // A key deleted between the walk and its stat is simply left out.
+  return { objects: infos.filter((info): info is ObjectInfo => info !== null), truncated };
+}
+
+/** Keys only: the walk without the per-key stat (tag and catalog listings need nothing more). */
+export async function listKeys(objectsDir: string, options: ListOptions): Promise<KeyListResult> {
+  const { page, truncated } = await walkKeys(objectsDir, options);
+  return { keys: page.map((entry) => entry.sortKey), truncated };
+}
+
+async function walkKeys(objectsDir: string, options: ListOptions): Promise<{ page: Entry[]; truncated: boolean }> {
   const limit = options.limit ?? DEFAULT_LIMIT;
   const { prefix, startAfter } = options;
   const cut = prefix.lastIndexOf('/') + 1;
@@ -78,11 +91,7 @@ export async function listObjects(objectsDir: string, options: ListOptions): Pro
   }
 
   await walk(directoryPath(objectsDir, dirKey), dirKey, namePrefix);
-  const truncated = found.length > limit;
-  const page = found.slice(0, limit);
-  const infos = await mapBounded(page, STAT_CONCURRENCY, (entry) => describe(entry));
-  // A key deleted between the walk and its stat is simply left out.
-  return { objects: infos.filter((info): info is ObjectInfo => info !== null), truncated };
+  return { page: found.slice(0, limit), truncated: found.length > limit };
 }
 
 // One stat per listed key, never an open or a read: the object file's fixed-size header

@@ -14,7 +14,7 @@ import { open, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { errnoCode, publish, pruneEmptyDirs, tempName, writeDurably } from './fs-io.ts';
 import { objectFilePath } from './fs-keys.ts';
-import { listObjects } from './fs-list.ts';
+import { listKeys, listObjects } from './fs-list.ts';
 import { fsMultipart } from './fs-multipart.ts';
 import { encodeHeader, PREFETCH_BYTES, readObject, streamBytes, streamFile } from './fs-object-file.ts';
 import type { ObjectInfo, ObjectStore, StoredObject } from './types.ts';
@@ -122,6 +122,9 @@ export function createFsStore(options: FsStoreOptions): ObjectStore {
 
     async list(listOptions) {
       return listObjects(objectsDir, listOptions);
+    },
+    async listKeys(listOptions) {
+      return listKeys(objectsDir, listOptions);
     },
 
     async createMultipart(key, partSize) {

@@ -56,6 +56,11 @@ export interface ListResult {
   truncated: boolean;
 }
 
+export interface KeyListResult {
+  keys: string[];
+  truncated: boolean;
+}
+
 export interface MultipartPart {
   partNumber: number;
   etag: string;
@@ -94,6 +99,11 @@ export interface ObjectStore {
   /** Deleting an absent key is not an error. */
   delete(key: string): Promise<void>;
   list(options: ListOptions): Promise<ListResult>;
+  /**
+   * Optional: the same listing as `list`, keys only, for drivers where sizes cost extra I/O
+   * (fs stats every file). Call it through `listKeys()` below, which falls back to `list`.
+   */
+  listKeys?(options: ListOptions): Promise<KeyListResult>;
 
   /** Starts a multipart upload to `key`; returns an opaque upload id. */
   createMultipart(key: string, partSize: number): Promise<string>;
@@ -119,4 +129,11 @@ export class StoreError extends Error {
     super(`${driver} store: ${operation} ${key} failed`, options);
     this.name = 'StoreError';
   }
+}
+
+/** Keys under a prefix, through the driver's cheaper `listKeys` when it has one. */
+export async function listKeys(store: ObjectStore, options: ListOptions): Promise<KeyListResult> {
+  if (store.listKeys) return store.listKeys(options);
+  const { objects, truncated } = await store.list(options);
+  return { keys: objects.map((o) => o.key), truncated };
 }
