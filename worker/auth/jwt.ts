@@ -23,6 +23,8 @@ export interface AccessClaims {
   subject: string;
   access: AccessRequest[];
   expiresAt: number;
+  /** `nbf`, when the token has one (the token cache re-checks it like jose does). */
+  notBefore?: number;
   /** Robot token id when the login used a robot secret (`rbt` claim). */
   robot?: string;
 }
@@ -115,6 +117,7 @@ export async function verifyAccessToken(key: SigningKey, token: string, audience
   const access = payload ? parseAccess(payload.access) : null;
   if (!payload || !access || typeof payload.sub !== 'string' || typeof payload.exp !== 'number') return null;
   const claims: AccessClaims = { subject: payload.sub, access, expiresAt: payload.exp };
+  if (typeof payload.nbf === 'number') claims.notBefore = payload.nbf;
   if (typeof payload.rbt === 'string') claims.robot = payload.rbt;
   return claims;
 }

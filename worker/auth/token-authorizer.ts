@@ -1,9 +1,10 @@
 /**
  * The Authorizer for BERTH_AUTH=token (the default). Per /v2 request it accepts, in this order
  * of preference for clients: a Bearer token from our token endpoint (stateless: one signature
- * check, no store read), HTTP Basic with a password or robot secret (verified, then remembered
- * briefly), or nothing (anonymous: public repositories only). Missing or bad credentials get a
- * 401 Bearer challenge naming the scope; valid but insufficient ones get 403 DENIED.
+ * check per token, remembered until it expires, no store read), HTTP Basic with a password or
+ * robot secret (verified, then remembered briefly), or nothing (anonymous: public repositories
+ * only). Missing or bad credentials get a 401 Bearer challenge naming the scope; valid but
+ * insufficient ones get 403 DENIED.
  */
 import type { Hono } from 'hono';
 import type { AppEnv } from '../types.ts';
@@ -13,10 +14,10 @@ import { isValidName } from '../oci/reference.ts';
 import { Accounts, type LoginResult } from './accounts.ts';
 import { bearerChallenge, clientAddress, serviceName } from './challenge.ts';
 import { parseAuthorization } from './credentials.ts';
-import { verifyAccessToken } from './jwt.ts';
 import { isAdmin, Policy, subjectOf, type Identity } from './policy.ts';
 import { ALL_REPOSITORY_ACTIONS, covers } from './scope.ts';
 import type { AuthSettings } from './settings.ts';
+import { AccessTokenCache } from './token-cache.ts';
 import { loadSigningKey, type SigningKey } from './signing-key.ts';
 import type { AccessRequest, Authorizer, Principal } from './types.ts';
 import { mountTokenRoutes } from '../routes/token.ts';
@@ -37,6 +38,8 @@ export class TokenAuthorizer implements Authorizer {
   readonly accounts: Accounts;
   readonly policy: Policy;
   private signingKeyPromise: Promise<SigningKey> | undefined;
+  /** Verified access tokens (token-cache.ts): one signature check per token, not per request. */
+  private readonly tokens = new AccessTokenCache();
 
   constructor(
     private readonly store: ObjectStore,
@@ -102,7 +105,7 @@ export class TokenAuthorizer implements Authorizer {
     }
 
     if (credentials.kind === 'bearer') {
-      const claims = await verifyAccessToken(await this.signingKey(), credentials.token, this.service(req));
+      const claims = await this.tokens.verify(await this.signingKey(), credentials.token, this.service(req));
       if (!claims) throw this.unauthorized(req, needed, 'invalid_token');
       const missing = needed.filter((n) => !covers(claims.access, n));
       if (missing.length === 0) {
@@ -154,7 +157,7 @@ export class TokenAuthorizer implements Authorizer {
     const invalid = (): RegistryError => basicUnauthorized();
     if (credentials === 'invalid') throw invalid();
     if (credentials.kind === 'bearer') {
-      const claims = await verifyAccessToken(await this.signingKey(), credentials.token, this.service(req));
+      const claims = await this.tokens.verify(await this.signingKey(), credentials.token, this.service(req));
       const identity = claims?.subject ? await this.accounts.identityOf(claims.subject, claims.robot) : null;
       if (!identity) throw invalid();
       return { kind: 'identity', identity, via: 'token' };
