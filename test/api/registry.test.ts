@@ -594,7 +594,12 @@ function streamedPatch(url: string, blob: Uint8Array, headers: Record<string, st
     const req = http.request(url, { method: 'PATCH', headers: { ...headers, 'Content-Type': 'application/octet-stream', Connection: 'close' } }, (res) => {
       let body = '';
       res.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      res.on('end', () => {
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body });
+        // Like Go's transport after an early answer: drop the connection rather than keep
+        // pushing a body nobody reads.
+        req.destroy();
+      });
     });
     // A server may answer (413, say) and close before the whole body is sent: keep its answer.
     req.on('error', (error: NodeJS.ErrnoException) => {

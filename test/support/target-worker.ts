@@ -41,7 +41,7 @@ export async function startWorkerTarget(opts: {
   });
   const spawned = spawnLogged(process.execPath, [LAUNCHER], { cwd: ROOT, env });
   const url = `http://127.0.0.1:${opts.port}`;
-  let front: net.Server | undefined;
+  let front: Front | undefined;
   try {
     // wrangler bundles the Worker first: allow for a slow first build on a busy machine.
     await waitForHttp(`http://127.0.0.1:${innerPort}/v2/`, spawned.child, spawned.output, 120_000);
@@ -58,7 +58,7 @@ export async function startWorkerTarget(opts: {
     stop: async () => {
       // wrangler first: its connections closing end the front's, so the front can close.
       await spawned.stop();
-      await new Promise<void>((resolve) => (front ? front.close(() => resolve()) : resolve()));
+      await front?.stop();
       await rm(dataDir, { recursive: true, force: true });
     },
   };
@@ -71,8 +71,16 @@ export async function startWorkerTarget(opts: {
  * Cloudflare never happens (TLS ends at the edge). This front closes connections that start with
  * a TLS record (0x16) and relays everything else to wrangler untouched.
  */
-function plainHttpFront(port: number, innerPort: number): Promise<net.Server> {
+interface Front {
+  /** Closes the listener and every connection (clients such as dockerd keep idle ones open). */
+  stop(): Promise<void>;
+}
+
+function plainHttpFront(port: number, innerPort: number): Promise<Front> {
+  const open = new Set<net.Socket>();
   const server = net.createServer((socket) => {
+    open.add(socket);
+    socket.on('close', () => open.delete(socket));
     socket.once('data', (first: Buffer) => {
       if (first[0] === 0x16) {
         socket.destroy();
@@ -84,19 +92,28 @@ function plainHttpFront(port: number, innerPort: number): Promise<net.Server> {
         socket.pipe(upstream);
         upstream.pipe(socket);
       });
+      open.add(upstream);
       const close = (): void => {
         socket.destroy();
         upstream.destroy();
       };
       upstream.on('error', close);
       socket.on('error', close);
-      upstream.on('close', () => socket.end());
+      upstream.on('close', () => {
+        open.delete(upstream);
+        socket.end();
+      });
       socket.on('close', () => upstream.end());
     });
     socket.on('error', () => socket.destroy());
   });
+  const stop = (): Promise<void> =>
+    new Promise((resolve) => {
+      server.close(() => resolve());
+      for (const socket of open) socket.destroy();
+    });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve(server));
+    server.listen(port, '127.0.0.1', () => resolve({ stop }));
   });
 }
