@@ -133,6 +133,26 @@ describe('writeParts', () => {
     );
   });
 
+  it('an endless body over the limit is drained only up to one more limit, then cancelled', async () => {
+    let pulled = 0;
+    let cancelled = false;
+    const endless = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        pulled += 1000;
+        controller.enqueue(new Uint8Array(1000));
+      },
+      cancel() {
+        cancelled = true;
+      },
+    });
+    await assert.rejects(
+      writeParts({ body: endless, carry: new Uint8Array(0), partSize: 1024, concurrency: 2, firstPartNumber: 1, maxBytes: 2500, onBytes: () => undefined, uploadPart: collect().uploadPart }),
+      (error: unknown) => error instanceof RegistryError && error.status === 413,
+    );
+    assert.ok(cancelled, 'the body was cancelled');
+    assert.ok(pulled <= 2500 * 2 + 3000, `read ${pulled} bytes`);
+  });
+
   it('a failing part upload fails the request after in-flight parts settle', async () => {
     let calls = 0;
     await assert.rejects(
