@@ -12,6 +12,7 @@ import { spawnLogged, type Spawned } from '../support/process.ts';
 import { bearerToken } from '../support/registry-client.ts';
 import { startS3Server, type S3Server } from '../support/s3-server.ts';
 import { berthS3Env } from '../support/target-s3.ts';
+import { buildNode } from '../../infra/node/build.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const ADMIN = { username: 'admin', password: 'bench-admin-password-1' };
@@ -42,9 +43,13 @@ export interface BerthOptions {
   dataDirs?: string[];
 }
 
+let bundled: Promise<string> | undefined;
+const nodeBundle = (): Promise<string> => (bundled ??= buildNode());
+
 export async function startBerth(opts: BerthOptions): Promise<RegistrySystem> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), `berth-bench-${opts.id}-`));
-  const args = [...(opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : []), '--import', 'tsx', 'worker/runtime/node.ts'];
+  // The bundle `npm start` runs (infra/node/build.ts), so memory figures are the users' own.
+  const args = [...(opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : []), await nodeBundle()];
   const spawned = spawnLogged(process.execPath, args, {
     cwd: ROOT,
     env: {
