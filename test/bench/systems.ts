@@ -8,7 +8,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { spawnLogged, type Spawned } from '../support/process.ts';
+import { spawnLogged, waitForHttp, type Spawned } from '../support/process.ts';
 import { bearerToken } from '../support/registry-client.ts';
 import { startS3Server, type S3Server } from '../support/s3-server.ts';
 import { berthS3Env } from '../support/target-s3.ts';
@@ -72,7 +72,7 @@ export async function startBerth(opts: BerthOptions): Promise<RegistrySystem> {
     await rm(dataDir, { recursive: true, force: true });
   };
   try {
-    await waitUntilAnswering(`${url}/v2/`, spawned, 30_000);
+    await waitForHttp(`${url}/v2/`, spawned.child, spawned.output, 30_000);
     const headers: Record<string, string> = {};
     if (opts.auth) {
       const scopes = BENCH_REPOS.map((repo) => `repository:${repo}:push,pull,delete`);
@@ -112,7 +112,7 @@ export async function startReference(id: string, port: number): Promise<Registry
     await rm(dir, { recursive: true, force: true });
   };
   try {
-    await waitUntilAnswering(`${url}/v2/`, spawned, 15_000);
+    await waitForHttp(`${url}/v2/`, spawned.child, spawned.output, 15_000);
     return { id, url, pid: pidOf(spawned), headers: {}, dataDirs: [dir], logs: spawned.output, stop };
   } catch (error) {
     await stop();
@@ -134,27 +134,8 @@ export async function startRawHttp(port: number): Promise<RawHttp> {
     env: { ...process.env, NODE_OPTIONS: '', PORT: String(port) },
   });
   const url = `http://127.0.0.1:${port}`;
-  await waitUntilAnswering(`${url}/`, spawned, 15_000);
+  await waitForHttp(`${url}/`, spawned.child, spawned.output, 15_000);
   return { url, pid: pidOf(spawned), stop: () => spawned.stop() };
-}
-
-/** Polls `url` until it answers any status; fails early when the process exits. */
-async function waitUntilAnswering(url: string, spawned: Spawned, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const { exitCode, signalCode } = spawned.child;
-    if (exitCode !== null || signalCode !== null) {
-      throw new Error(`process exited (${exitCode ?? signalCode}) before answering ${url}:\n${spawned.output().slice(-3000)}`);
-    }
-    try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
-      await res.body?.cancel();
-      return;
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  }
-  throw new Error(`no answer from ${url} within ${timeoutMs} ms:\n${spawned.output().slice(-3000)}`);
 }
 
 function pidOf(spawned: Spawned): number {

@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { startS3Server } from './s3-server.ts';
+import { berthS3Env } from './target-s3.ts';
 
 const BRIDGE = fileURLToPath(new URL('./lambda-bridge.ts', import.meta.url));
 const START_TIMEOUT_MS = 30_000;
@@ -46,12 +47,7 @@ export async function startLambdaTarget(opts: LambdaTargetOptions): Promise<Lamb
     BRIDGE_PORT: String(opts.port),
     BRIDGE_MODE: opts.mode ?? 'streaming',
     BRIDGE_ENTRY: opts.entry ?? '',
-    BERTH_S3_ENDPOINT: s3.endpoint,
-    BERTH_S3_BUCKET: s3.bucket,
-    BERTH_S3_REGION: s3.region,
-    BERTH_S3_FORCE_PATH_STYLE: 'true',
-    BERTH_S3_ACCESS_KEY_ID: s3.accessKeyId,
-    BERTH_S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+    ...berthS3Env(s3, true),
     // A Function URL is https; behind the bridge the public origin is this plain-HTTP one,
     // as it is a custom domain's in production (the template sets it from DomainName).
     BERTH_PUBLIC_URL: url,

@@ -28,8 +28,7 @@ export async function referrers(c: Context<AppEnv>, name: string, digestText: st
   const manifests = await listReferrers(c.get('registry').store, name, subject, artifactType);
   const headers: Record<string, string> = { 'Content-Type': OCI_INDEX };
   if (artifactType !== undefined) headers['OCI-Filters-Applied'] = 'artifactType';
-  const response = json({ schemaVersion: 2, mediaType: OCI_INDEX, manifests }, 200, headers);
-  return response;
+  return json({ schemaVersion: 2, mediaType: OCI_INDEX, manifests }, 200, headers);
 }
 
 function linkHeader(path: string, n: number | undefined, page: NamePage): Record<string, string> {
