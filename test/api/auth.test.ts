@@ -9,8 +9,9 @@ import assert from 'node:assert/strict';
 import { exportJWK, exportPKCS8, generateKeyPair, SignJWT, UnsecuredJWT, calculateJwkThumbprint } from 'jose';
 import { startNodeTarget, type NodeTarget } from '../support/target-node.ts';
 import { authedFetch, parseChallenge } from '../support/auth-client.ts';
+import { testPort } from '../support/ports.ts';
 
-const PORT = 15210;
+const PORT = testPort(15210);
 const ADMIN = { username: 'admin', password: 'admin-secret-1' };
 const basic = (u: string, p: string): string => `Basic ${btoa(`${u}:${p}`)}`;
 

@@ -33,8 +33,9 @@ import { gzipSync } from 'node:zlib';
 import { ADMIN, BASE_ENV } from '../support/targets.ts';
 import { startNodeTarget, type NodeTarget } from '../support/target-node.ts';
 import { OCI_INDEX, OCI_MANIFEST } from '../support/registry-client.ts';
+import { testPort } from '../support/ports.ts';
 
-const PORT = 15900;
+const PORT = testPort(15900);
 const REPO1 = 'conformance/repo1';
 const REPO2 = 'conformance/repo2';
 const OCTET = 'application/octet-stream';

@@ -27,8 +27,9 @@ import { gzipSync } from 'node:zlib';
 import { ADMIN, BASE_ENV } from '../support/targets.ts';
 import { startNodeTarget, type NodeTarget } from '../support/target-node.ts';
 import { OCI_INDEX, OCI_MANIFEST, sha256 } from '../support/registry-client.ts';
+import { testPort } from '../support/ports.ts';
 
-const PORT = 15700;
+const PORT = testPort(15700);
 const OCTET = 'application/octet-stream';
 const OCI_CONFIG = 'application/vnd.oci.image.config.v1+json';
 const OCI_EMPTY = 'application/vnd.oci.empty.v1+json';

@@ -14,8 +14,9 @@ import { after, before, describe, it } from 'node:test';
 import { startNodeTarget, type NodeTarget } from '../support/target-node.ts';
 import { ADMIN, BASE_ENV } from '../support/targets.ts';
 import { OCI_MANIFEST, RegistryClient, describe as show, randomBlob, type Bytes } from '../support/registry-client.ts';
+import { testPort } from '../support/ports.ts';
 
-const PORT = Number(process.env.BERTH_GC_TEST_PORT ?? 15811);
+const PORT = testPort(Number(process.env.BERTH_GC_TEST_PORT ?? 15811));
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const basic = `Basic ${Buffer.from(`${ADMIN.username}:${ADMIN.password}`).toString('base64')}`;
 

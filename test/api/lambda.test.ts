@@ -19,9 +19,10 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { buildLambda } from '../../infra/aws/build.ts';
 import { startLambdaTarget, type LambdaTarget } from '../support/target-lambda.ts';
+import { testPort } from '../support/ports.ts';
 
 // This suite's ports: 15520/15521 (source, streaming), 15524/15525 (bundle), 15528/15529 (buffered).
-const PORT = 15520;
+const PORT = testPort(15520);
 const ADMIN = 'admin';
 const PASSWORD = 'lambda-suite-password';
 const REPO = 'team/lambda-app';

@@ -20,8 +20,9 @@ import {
   bearerToken,
   type Bytes,
 } from '../support/registry-client.ts';
+import { testPort } from '../support/ports.ts';
 
-const BASE_PORT = 15010;
+const BASE_PORT = testPort(15010);
 const MiB = 1024 * 1024;
 
 selectedTargets().forEach((spec, index) => {

@@ -13,9 +13,10 @@ import { join } from 'node:path';
 import { NoSuchUploadError } from '../../worker/storage/errors.ts';
 import { startStoreBridge, type StoreBridge } from '../workerd/miniflare-bridge.ts';
 import { runStoreContract } from './store-contract.ts';
+import { testPort } from '../support/ports.ts';
 
-const PORT = 15310;
-const PRESIGN_PORT = 15311;
+const PORT = testPort(15310);
+const PRESIGN_PORT = testPort(15311);
 const MiB = 1024 * 1024;
 
 const persistRoot = mkdtempSync(join(tmpdir(), 'berth-r2-'));

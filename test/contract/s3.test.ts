@@ -19,10 +19,11 @@ import { createS3Store, normalizePrefix } from '../../worker/storage/s3.ts';
 import { StoreError, type ObjectStore } from '../../worker/storage/types.ts';
 import { startS3Server, type S3Server } from '../support/s3-server.ts';
 import { runStoreContract } from './store-contract.ts';
+import { testPort } from '../support/ports.ts';
 
-const PLAIN_PORT = 15120;
-const CONDITIONAL_PORT = 15121;
-const SILENT_PORT = 15129;
+const PLAIN_PORT = testPort(15120);
+const CONDITIONAL_PORT = testPort(15121);
+const SILENT_PORT = testPort(15129);
 const MiB = 1024 * 1024;
 
 let plain: Promise<S3Server> | undefined;

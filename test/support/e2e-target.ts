@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Credentials } from './clients.ts';
+import { testPort } from './ports.ts';
 
 export interface E2eTarget {
   /** Base URL, `http://127.0.0.1:<port>` (clients treat 127.0.0.0/8 as insecure). */
@@ -43,7 +44,7 @@ type StartTarget = (options: TargetOptions) => Promise<E2eTarget>;
 const SUPPORT_DIR = dirname(fileURLToPath(import.meta.url));
 
 /** Ports inside this suite's range (15400-15499); a target may use port+1…port+9 for helpers. */
-export const TARGET_PORTS: Record<string, number> = { node: 15410, s3: 15420, worker: 15430, reference: 15480 };
+export const TARGET_PORTS: Record<string, number> = { node: testPort(15410), s3: testPort(15420), worker: testPort(15430), reference: testPort(15480) };
 
 export type LoadedTarget = { start: StartTarget; port: number } | { skip: string };
 
