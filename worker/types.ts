@@ -1,4 +1,4 @@
-/** The Hono environment, typed once for every route (STYLE.md §6). */
+/** The Hono environment, typed once for every route; per-request values go in Variables. */
 import type { Authorizer, Principal } from './auth/types.ts';
 import type { Registry } from './registry/registry.ts';
 import type { RegistryConfig } from './config.ts';

@@ -1,5 +1,5 @@
 /**
- * The one ObjectStore contract suite (STYLE.md §13): every driver's test file calls
+ * The one ObjectStore contract suite: every driver's test file calls
  * `runStoreContract` with a factory, plus its own extras. It assumes only `types.ts` and
  * `errors.ts`, so it runs unchanged against fs, S3 (s3rver, MinIO, AWS) and R2 (Miniflare).
  *

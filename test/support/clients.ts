@@ -6,7 +6,7 @@
  *   - docker: DOCKER_CONFIG=<work>/docker-config (logins land there);
  *   - podman: --root/--runroot under <work>/podman, auth file <work>/containers-auth.json;
  *   - skopeo: the same auth file, though the tests pass --src-creds/--dest-creds explicitly.
- * Podman flags are the ones measured in FACTS.md ("Real clients on this machine").
+ * Podman flags are the ones that run rootful podman inside a CI container.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';

@@ -7,7 +7,7 @@
 #
 # The daemon keeps its images under BERTH_DOCKER_ROOT (default /tmp/berth-docker) so it
 # never touches a system install's /var/lib/docker. It listens on the default socket so
-# the plain `docker` CLI finds it. Flags are the ones measured in FACTS.md ("Real clients"):
+# the plain `docker` CLI finds it. Flags that work on a CI machine:
 # no iptables, no bridge (the tests only talk to 127.0.0.1), overlay2 with a vfs fallback.
 # Registries on 127.0.0.0/8 are insecure by default (HTTP allowed), so no
 # insecure-registries setting is needed for the test targets.

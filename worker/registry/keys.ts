@@ -1,5 +1,5 @@
 /**
- * Every object key Berth writes is made here, and only here (STYLE.md §2).
+ * Every object key Berth writes is made here, and only here, so a layout change shows in one place.
  *
  * The key tree (hex = the digest's encoded part; algo = sha256 | sha512):
  *

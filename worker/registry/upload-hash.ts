@@ -2,7 +2,7 @@
  * SHA-256 of an upload that may arrive in several requests, on runtimes that keep no memory
  * between requests (Workers, Lambda).
  *
- * Two hashers, chosen per request (FACTS.md "Hashing layers"):
+ * Two hashers, chosen per request (measured on Node 20 with 1 MiB updates):
  * - native (`node:crypto`, also native inside workerd with nodejs_compat): about 9× faster, but its
  *   state cannot be saved. Used for a request that starts the upload and is not a chunk
  *   (docker's streamed PATCH, skopeo's PATCH, monolithic PUT/POST): the usual single-request push.

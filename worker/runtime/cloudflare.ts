@@ -1,14 +1,14 @@
 /**
  * Cloudflare Workers entry (wrangler.toml `main`). It only translates: the registry core (config,
  * store, authorizer, app) is built once per isolate on first use and every request goes to the
- * shared Hono app (ARCHITECTURE.md principle 1).
+ * shared Hono app (one app, every runtime: see app.ts).
  *
  * Storage, from the environment:
  * - default: the R2 binding `BUCKET`, streaming blob pulls through the Worker;
  * - plus R2's S3 API keys (R2_ACCESS_KEY_ID, R2_SECRET_ACCESS_KEY, R2_BUCKET_NAME and
  *   R2_S3_ENDPOINT or R2_ACCOUNT_ID): the binding still carries all bytes, but blob GETs answer
  *   307 to URLs presigned for `<account>.r2.cloudflarestorage.com` (presigning only works on
- *   that endpoint, not on custom domains: FACTS.md "Platform limits");
+ *   that endpoint, not on custom domains, per Cloudflare's R2 presigned URL docs);
  * - BERTH_STORAGE=s3: the S3 driver for everything (the R2 keys above, or BERTH_S3_*).
  *
  * Body size: Workers refuse request bodies over 100/200/500 MB by plan before the code runs;
@@ -50,7 +50,7 @@ type RegistryApp = ReturnType<typeof createRegistry>;
 
 /**
  * Time budget of a scheduled GC run. A cron invocation may run for minutes of wall time but only
- * 30 s of CPU by default (FACTS.md "Platform limits"); GC is mostly waiting on R2, and stopping at
+ * 30 s of CPU by default (Workers limits); GC is mostly waiting on R2, and stopping at
  * 25 s of wall time keeps it inside the CPU limit whatever the mix. The next run starts over.
  */
 const GC_BUDGET_MS = 25_000;

@@ -12,7 +12,7 @@
  * - `bufferedHandler`: the same app for BUFFERED Function URLs, API Gateway or ALB.
  * - `scheduled`: the EventBridge cleanup job (expires stale upload sessions).
  *
- * Lambda's request limit shapes two defaults (FACTS.md, "Platform limits"): an invocation
+ * Lambda's request limit shapes two defaults (AWS Lambda quotas): an invocation
  * payload is at most 6 MB (6,291,456 bytes) and binary bodies arrive base64-encoded, so about
  * 4.5 MiB of raw bytes fit. Berth answers 413 itself below that line, with an OCI error, instead
  * of letting Lambda's bare 413 through: `maxBodyBytes` defaults to 4 MiB (base64 5.34 MiB plus

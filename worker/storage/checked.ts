@@ -1,5 +1,5 @@
 /**
- * The wrapper every driver is used through (STYLE.md §5, after distribution's `base.go`):
+ * The wrapper every driver is used through (after CNCF Distribution's driver `base.go`):
  * checks shared by all drivers live here once instead of in each driver.
  *
  * - Keys are validated before any backend call. Keys are built by `registry/keys.ts`, so a bad

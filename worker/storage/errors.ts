@@ -1,6 +1,6 @@
 /**
  * Domain errors every driver raises in the same shape, so the registry can translate them
- * without knowing the backend (STYLE.md §9). `StoreError` (a backend failure) lives in
+ * without knowing the backend; the HTTP edge translates them. `StoreError` (a backend failure) lives in
  * `types.ts`; this file holds the errors that carry meaning for the caller.
  */
 

@@ -10,8 +10,8 @@
  * and in any order. Each part's bytes are flushed to disk (fdatasync) before `uploadPart`
  * returns, while the client is still streaming the next part, so a part record always stands
  * for durable bytes. Completing reads the one parts log, then truncate + fsync of the inode +
- * rename: a constant number of calls whatever the size or the number of parts (ARCHITECTURE.md
- * principle 6; it used to flush the whole file here, 361 ms for 1 GiB, and read one record
+ * rename: a constant number of calls whatever the size or the number of parts (finishing
+ * costs the same for 1 KB and 10 GB; it used to flush the whole file here, 361 ms for 1 GiB, and read one record
  * file per part). Appends with O_APPEND land whole at the end of the log, so concurrent parts
  * need no lock; a line cut short by a crash has no newline and is ignored; a part uploaded
  * again is recorded again and its last line wins. Because the offset is fixed by the part

@@ -2,7 +2,7 @@
  * ObjectStore on a Workers R2 binding (`env.BUCKET`). Runs only inside workerd.
  *
  * The binding cannot presign URLs: presigned pulls need R2's S3 endpoint and an API token, so the
- * runtime entry may hand in the S3 driver's `presignGet` (ARCHITECTURE.md principle 4).
+ * runtime entry may hand in the S3 driver's `presignGet` (pull bytes skip the Worker when the store can presign).
  * R2 enforces what types.ts promises: an object appears whole at `put`/`complete` or not at
  * all, and multipart parts must all be the same size except the last.
  */

@@ -260,7 +260,7 @@ function clientConfig(options: S3StoreOptions, endpoint: string | undefined): S3
     forcePathStyle: options.forcePathStyle,
     credentials: options.credentials,
     // The default (WHEN_SUPPORTED) frames uploads as aws-chunked with trailing checksums, which
-    // several S3-compatible servers store verbatim inside the object (FACTS.md, S3 section).
+    // several S3-compatible servers store verbatim inside the object (seen with s3rver-based servers).
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
     // Without these a store that never answers hangs the request forever: the SDK sets no socket
