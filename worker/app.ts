@@ -2,8 +2,10 @@
  * createRegistry: the one Hono app every runtime serves (principle 1). Runtime entries build the
  * config, the store and the authorizer and hand them here; no route knows where it runs.
  *
- * Every `/v2/` path is matched by the pure endpoint table (`oci/routes.ts`); this file maps each
- * endpoint and method to its handler and to the access it needs, then calls the authorizer.
+ * Every URL the app answers is mounted in this file:
+ * - `/v2/…`: matched by the pure endpoint table (`oci/routes.ts`); `handlerFor` below maps each
+ *   endpoint and method to its handler and `accessFor` to the access it needs.
+ * - `/token` and `/admin/…` (token auth only): `mountAccountRoutes` below.
  */
 import { Hono, type Context } from 'hono';
 import type { AppEnv } from './types.ts';
@@ -19,7 +21,14 @@ import { apiVersionCheck } from './routes/base.ts';
 import { deleteBlob, getBlob } from './routes/blobs.ts';
 import { cancelUpload, finishUpload, patchUpload, startUpload, uploadStatus } from './routes/uploads.ts';
 import { deleteManifest, getManifest, putManifest } from './routes/manifests.ts';
-import { catalog, referrers, tagsList } from './routes/listings.ts';
+import { tagsList } from './routes/tags.ts';
+import { catalog } from './routes/catalog.ts';
+import { referrers } from './routes/referrers.ts';
+import { getToken, postToken } from './routes/token.ts';
+import { createUser, deleteUser, listUsers, setAdmin, setPassword, setRules, showUser, whoami } from './routes/admin/users.ts';
+import { createToken, listTokens, revokeToken } from './routes/admin/tokens.ts';
+import { runGc } from './routes/admin/gc.ts';
+import { TokenAuthorizer } from './auth/token-authorizer.ts';
 
 export interface RegistryOptions {
   config: RegistryConfig;
@@ -56,7 +65,7 @@ export function createRegistry(options: RegistryOptions): Hono<AppEnv> {
     }
   });
 
-  options.authorizer.mount?.(app);
+  if (options.authorizer instanceof TokenAuthorizer) mountAccountRoutes(app, options.authorizer);
 
   app.all('/v2', (c) => dispatch(c, options.authorizer));
   app.all('/v2/*', (c) => dispatch(c, options.authorizer));
@@ -68,6 +77,26 @@ export function createRegistry(options: RegistryOptions): Hono<AppEnv> {
     return renderError(new RegistryError('INTERNAL_ERROR'), c.req.method);
   });
   return app;
+}
+
+/** The token endpoint and the admin API (README "Authentication"), which exist with token auth. */
+function mountAccountRoutes(app: Hono<AppEnv>, auth: TokenAuthorizer): void {
+  type AccountHandler = (c: Context<AppEnv>, auth: TokenAuthorizer) => Promise<Response>;
+  const to = (handler: AccountHandler) => (c: Context<AppEnv>) => handler(c, auth);
+  app.get('/token', to(getToken));
+  app.post('/token', to(postToken));
+  app.get('/admin/whoami', to(whoami));
+  app.get('/admin/users', to(listUsers));
+  app.post('/admin/users', to(createUser));
+  app.get('/admin/users/:account', to(showUser));
+  app.delete('/admin/users/:account', to(deleteUser));
+  app.put('/admin/users/:account/password', to(setPassword));
+  app.put('/admin/users/:account/rules', to(setRules));
+  app.put('/admin/users/:account/admin', to(setAdmin));
+  app.get('/admin/tokens', to(listTokens));
+  app.post('/admin/tokens', to(createToken));
+  app.delete('/admin/tokens/:id', to(revokeToken));
+  app.post('/admin/gc', to(runGc));
 }
 
 async function dispatch(c: Context<AppEnv>, authorizer: Authorizer): Promise<Response> {

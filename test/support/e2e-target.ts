@@ -90,7 +90,7 @@ export const isBlobGet = (line: AccessLine): boolean =>
   line.method === 'GET' && /^\/v2\/.+\/blobs\/sha256:[0-9a-f]{64}(?:\?.*)?$/.test(line.path);
 
 /**
- * Berth's admin API (worker/routes/admin.ts; README "Administration"), used to make the extra
+ * Berth's admin API (worker/routes/admin/; README "Administration"), used to make the extra
  * accounts when a target has no `createPullOnlyUser` / `createRobotToken` of its own.
  */
 export class BerthAdmin {

@@ -6,8 +6,6 @@
  * only). Missing or bad credentials get a 401 Bearer challenge naming the scope; valid but
  * insufficient ones get 403 DENIED.
  */
-import type { Hono } from 'hono';
-import type { AppEnv } from '../types.ts';
 import type { ObjectStore } from '../storage/types.ts';
 import { RegistryError } from '../oci/errors.ts';
 import { isValidName } from '../oci/reference.ts';
@@ -20,8 +18,6 @@ import type { AuthSettings } from './settings.ts';
 import { AccessTokenCache } from './token-cache.ts';
 import { loadSigningKey, type SigningKey } from './signing-key.ts';
 import type { AccessRequest, Authorizer, Principal } from './types.ts';
-import { mountTokenRoutes } from '../routes/token.ts';
-import { mountAdminRoutes } from '../routes/admin.ts';
 
 export interface AuthorizerOptions {
   log?: (line: string) => void;
@@ -165,11 +161,6 @@ export class TokenAuthorizer implements Authorizer {
     const result = await this.accounts.login(credentials.username, credentials.password, this.address(req, fromSocket));
     if (!result.ok) throw this.loginFailure(result, invalid);
     return { kind: 'identity', identity: result.identity, via: result.identity.kind === 'robot' ? 'robot' : 'password' };
-  }
-
-  mount(app: Hono<AppEnv>): void {
-    mountTokenRoutes(app, this);
-    mountAdminRoutes(app, this);
   }
 }
 

@@ -3,8 +3,6 @@
  * (`AccessRequest`); an `Authorizer` decides. The registry core never knows how identities are
  * proven (tokens, Basic, robot secrets) — that lives in `worker/auth/`.
  */
-import type { Hono } from 'hono';
-import type { AppEnv } from '../types.ts';
 
 export type Action = 'pull' | 'push' | 'delete' | '*';
 
@@ -43,6 +41,4 @@ export interface Authorizer {
   authorize(req: Request, needed: AccessRequest[]): Promise<Principal>;
   /** True when `principal` may perform `access` (used for optional checks, e.g. mount sources). */
   allows(principal: Principal, access: AccessRequest): boolean;
-  /** Mounts extra routes (token endpoint, admin API) on the app, outside `/v2/`. */
-  mount?(app: Hono<AppEnv>): void;
 }

@@ -1,10 +1,11 @@
 /**
- * OCI distribution-spec error codes as data (spec "Error Codes" table, plus the Docker
- * registry's extra codes that clients know). The `{errors:[…]}` body is rendered in exactly one
- * place: `renderError` below, used by the app's error handler.
+ * Error codes as data: the OCI distribution-spec "Error Codes" table, the Docker registry's
+ * extra codes that clients know, and Berth's own codes for its admin API (never answered on
+ * `/v2/` routes). The `{errors:[…]}` body is rendered in exactly one place: `renderError` below,
+ * used by the app's error handler.
  */
 
-export const ERROR_CODES = {
+const REGISTRY_CODES = {
   BLOB_UNKNOWN: { status: 404, message: 'blob unknown to registry' },
   BLOB_UPLOAD_INVALID: { status: 400, message: 'blob upload invalid' },
   BLOB_UPLOAD_UNKNOWN: { status: 404, message: 'blob upload unknown to registry' },
@@ -29,6 +30,17 @@ export const ERROR_CODES = {
   UNAVAILABLE: { status: 503, message: 'service unavailable' },
   INTERNAL_ERROR: { status: 500, message: 'internal server error' },
 } as const satisfies Record<string, { status: number; message: string }>;
+
+/** Berth's admin API (`/admin/…`): client mistakes the registry table has no word for. */
+const ADMIN_CODES = {
+  INVALID_REQUEST: { status: 400, message: 'invalid request' },
+  CONFLICT: { status: 409, message: 'the request conflicts with the current state' },
+  USER_UNKNOWN: { status: 404, message: 'no such user' },
+  USER_EXISTS: { status: 409, message: 'user exists' },
+  TOKEN_UNKNOWN: { status: 404, message: 'no such token' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export const ERROR_CODES = { ...REGISTRY_CODES, ...ADMIN_CODES };
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 

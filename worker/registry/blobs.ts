@@ -5,7 +5,7 @@
  * there). The link carries the size and the data key, so a pull needs one small read before it
  * redirects or streams.
  */
-import type { ObjectStore, StoredObject } from '../storage/types.ts';
+import type { ObjectStore, PresignOptions, StoredObject } from '../storage/types.ts';
 import type { ParsedDigest } from '../oci/digest.ts';
 import { keyOf } from './keys.ts';
 import { readJson, writeJson } from './json-objects.ts';
@@ -65,5 +65,11 @@ export class Blobs {
 
   open(location: BlobLocation, range?: { offset: number; length: number }): Promise<StoredObject | null> {
     return this.store.get(location.data, range);
+  }
+
+  /** A URL that reads the bytes straight from the store, or null when the store cannot presign. */
+  async presignedUrl(location: BlobLocation, options: PresignOptions): Promise<string | null> {
+    if (!this.store.capabilities.presign || !this.store.presignGet) return null;
+    return this.store.presignGet(location.data, options);
   }
 }

@@ -74,3 +74,24 @@ export async function listReferrers(
     (d): d is Descriptor => d !== null && (artifactType === undefined || d.artifactType === artifactType),
   );
 }
+
+/** The listings as the routes see them: one store, bound once. */
+export class Listings {
+  constructor(private readonly store: ObjectStore) {}
+
+  tags(repo: string, page: Page): Promise<NamePage> {
+    return listTags(this.store, repo, page);
+  }
+
+  repositories(page: Page): Promise<NamePage> {
+    return listRepositories(this.store, page);
+  }
+
+  repositoryExists(repo: string): Promise<boolean> {
+    return repositoryExists(this.store, repo);
+  }
+
+  referrers(repo: string, subject: ParsedDigest, artifactType?: string): Promise<Descriptor[]> {
+    return listReferrers(this.store, repo, subject, artifactType);
+  }
+}

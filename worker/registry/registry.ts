@@ -1,7 +1,12 @@
-/** The registry domain over one store: what the routes call. */
+/**
+ * The registry domain over one store: what the routes call. Routes never see the store itself
+ * (principle: routes reach the store only through the registry domain).
+ */
 import type { ObjectStore } from '../storage/types.ts';
 import type { RegistryConfig } from '../config.ts';
 import { Blobs } from './blobs.ts';
+import { collectGarbage, type GcOptions, type GcReport } from './gc.ts';
+import { Listings } from './listings.ts';
 import { Manifests } from './manifests.ts';
 import { Uploads } from './uploads.ts';
 
@@ -9,13 +14,20 @@ export class Registry {
   readonly blobs: Blobs;
   readonly uploads: Uploads;
   readonly manifests: Manifests;
+  readonly listings: Listings;
 
   constructor(
-    readonly store: ObjectStore,
+    private readonly store: ObjectStore,
     readonly config: RegistryConfig,
   ) {
     this.blobs = new Blobs(store);
     this.uploads = new Uploads(store, config, this.blobs);
     this.manifests = new Manifests(store, config, this.blobs);
+    this.listings = new Listings(store);
+  }
+
+  /** Online garbage collection (registry/gc.ts). */
+  collectGarbage(options: GcOptions): Promise<GcReport> {
+    return collectGarbage(this.store, options);
   }
 }

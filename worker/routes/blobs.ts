@@ -22,13 +22,12 @@ export async function getBlob(c: Context<AppEnv>, name: string, digestText: stri
   }
 
   // Principle 4: pull bytes skip Berth when the store can presign.
-  const store = registry.store;
-  if (config.redirectBlobs && store.capabilities.presign && store.presignGet) {
-    const url = await store.presignGet(location.data, {
+  if (config.redirectBlobs) {
+    const url = await registry.blobs.presignedUrl(location, {
       expiresInSeconds: config.presignExpirySeconds,
       contentType: 'application/octet-stream',
     });
-    return empty(307, { Location: url, 'Docker-Content-Digest': digest.digest });
+    if (url !== null) return empty(307, { Location: url, 'Docker-Content-Digest': digest.digest });
   }
 
   const range = parseRangeHeader(c.req.header('Range'), location.size);

@@ -1,6 +1,8 @@
 /** Small response helpers shared by the route modules. */
 import type { Context } from 'hono';
 import type { AppEnv } from '../types.ts';
+import { nextLink } from '../oci/pagination.ts';
+import type { NamePage } from '../registry/listings.ts';
 
 export function json(value: unknown, status = 200, headers: Record<string, string> = {}): Response {
   const body = JSON.stringify(value);
@@ -29,4 +31,11 @@ export function bodyOf(c: Context<AppEnv>): ReadableStream<Uint8Array> | null {
 
 export function byteLength(text: string): number {
   return new TextEncoder().encode(text).byteLength;
+}
+
+/** The `Link: <…>; rel="next"` header of a paged listing, when a next page exists and `n` was asked. */
+export function nextPageHeaders(path: string, n: number | undefined, page: NamePage): Record<string, string> {
+  const last = page.names[page.names.length - 1];
+  if (!page.more || n === undefined || last === undefined) return {};
+  return { Link: nextLink(path, n, last) };
 }

@@ -7,9 +7,8 @@
  * Answers `token` and `access_token` (both spellings are in use), `expires_in`, `issued_at`,
  * and `refresh_token` when offline access was asked.
  */
-import type { Context, Hono } from 'hono';
+import type { Context } from 'hono';
 import type { AppEnv } from '../types.ts';
-import { RegistryError, renderError } from '../oci/errors.ts';
 import { parseAuthorization } from '../auth/credentials.ts';
 import { signAccessToken, signRefreshToken, verifyRefreshToken } from '../auth/jwt.ts';
 import { subjectOf, type Identity } from '../auth/policy.ts';
@@ -101,21 +100,13 @@ async function issue(auth: TokenAuthorizer, c: Context<AppEnv>, grant: Grant): P
   return Response.json(body, { headers: { 'Cache-Control': 'no-store', Pragma: 'no-cache' } });
 }
 
-async function handle(c: Context<AppEnv>, work: () => Promise<Response>): Promise<Response> {
-  try {
-    return await work();
-  } catch (error) {
-    if (error instanceof RegistryError) return renderError(error, c.req.method);
-    throw error;
-  }
+/** GET /token: docker, skopeo and podman log in here with Basic (or ask anonymously). */
+export async function getToken(c: Context<AppEnv>, auth: TokenAuthorizer): Promise<Response> {
+  return issue(auth, c, await grantFromGet(auth, c));
 }
 
-export function mountTokenRoutes(app: Hono<AppEnv>, auth: TokenAuthorizer): void {
-  app.get('/token', (c) => handle(c, async () => issue(auth, c, await grantFromGet(auth, c))));
-  app.post('/token', (c) =>
-    handle(c, async () => {
-      const grant = await grantFromPost(auth, c);
-      return grant instanceof Response ? grant : issue(auth, c, grant);
-    }),
-  );
+/** POST /token: the OAuth2 form (containerd's password grant, refresh grants). */
+export async function postToken(c: Context<AppEnv>, auth: TokenAuthorizer): Promise<Response> {
+  const grant = await grantFromPost(auth, c);
+  return grant instanceof Response ? grant : issue(auth, c, grant);
 }

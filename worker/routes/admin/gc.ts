@@ -1,0 +1,26 @@
+/**
+ * Garbage collection in the admin API (admins only; registry/gc.ts explains what it keeps).
+ *
+ *   POST /admin/gc?dryRun=true|false[&untaggedManifests=true][&keepUnreferencedLayers=true]
+ */
+import type { Context } from 'hono';
+import type { AppEnv } from '../../types.ts';
+import { RegistryError } from '../../oci/errors.ts';
+import type { TokenAuthorizer } from '../../auth/token-authorizer.ts';
+import { adminOnly } from './guards.ts';
+
+export async function runGc(c: Context<AppEnv>, auth: TokenAuthorizer): Promise<Response> {
+  await adminOnly(c, auth);
+  const flag = (name: string): boolean => {
+    const value = c.req.query(name) ?? 'false';
+    if (value !== 'true' && value !== 'false') throw new RegistryError('INVALID_REQUEST', `${name} must be true or false`);
+    return value === 'true';
+  };
+  const report = await c.get('registry').collectGarbage({
+    dryRun: flag('dryRun'),
+    untaggedManifests: flag('untaggedManifests'),
+    keepUnreferencedLayers: flag('keepUnreferencedLayers'),
+    graceSeconds: c.get('config').gcGraceSeconds,
+  });
+  return Response.json(report);
+}

@@ -1,0 +1,121 @@
+/**
+ * Users in the admin API: list, show, create, delete, password, rules, admin flag.
+ *
+ *   GET    /admin/whoami
+ *   GET    /admin/users                      POST /admin/users {account,password,admin?,rules?}
+ *   GET    /admin/users/:account             DELETE /admin/users/:account
+ *   PUT    /admin/users/:account/password {password}
+ *   PUT    /admin/users/:account/rules {rules:[{pattern,actions}] | ["pattern=actions"]}
+ *   PUT    /admin/users/:account/admin {admin}
+ */
+import type { Context } from 'hono';
+import type { AppEnv } from '../../types.ts';
+import { RegistryError } from '../../oci/errors.ts';
+import { hashPassword, MAX_PASSWORD_BYTES } from '../../auth/password.ts';
+import { validateRules } from '../../auth/rules.ts';
+import type { TokenAuthorizer } from '../../auth/token-authorizer.ts';
+import { isValidAccount, type UserRecord } from '../../auth/users.ts';
+import { adminOnly, adminOrSelf, existingUser, param, signedIn } from './guards.ts';
+import { readJsonBody } from './json-body.ts';
+
+export const MIN_PASSWORD_LENGTH = 8;
+
+function userView(user: UserRecord): Omit<UserRecord, 'passwordHash' | 'generation'> {
+  const { passwordHash: _hash, generation: _gen, ...rest } = user;
+  return rest;
+}
+
+function checkPassword(value: unknown): string {
+  if (typeof value !== 'string' || value.length < MIN_PASSWORD_LENGTH || new TextEncoder().encode(value).length > MAX_PASSWORD_BYTES) {
+    throw new RegistryError('INVALID_REQUEST', `password must be ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_BYTES} bytes`);
+  }
+  return value;
+}
+
+export function checkRules(value: unknown): NonNullable<ReturnType<typeof validateRules>> {
+  const rules = validateRules(value ?? []);
+  if (!rules) throw new RegistryError('INVALID_REQUEST', 'rules must be a list of {pattern, actions} or "pattern=actions"');
+  return rules;
+}
+
+async function save(auth: TokenAuthorizer, user: UserRecord): Promise<void> {
+  await auth.accounts.users.put({ ...user, updatedAt: new Date().toISOString() });
+  auth.accounts.invalidate();
+}
+
+export async function whoami(c: Context<AppEnv>, auth: TokenAuthorizer): Promise<Response> {
+  const user = await signedIn(c, auth);
+  return Response.json({ account: user.account, admin: user.admin, rules: user.rules });
+}
+
+export async function listUsers(c: Context<AppEnv>, auth: TokenAuthorizer): Promise<Response> {
+  await adminOnly(c, auth);
+  const users = await Promise.all((await auth.accounts.users.list()).map((a) => auth.accounts.users.get(a)));
+  return Response.json({ users: users.filter((u): u is UserRecord => u !== null).map(userView) });
+}
+
+export async function createUser(c: Context<AppEnv>, auth: TokenAuthorizer): Promise<Response> {
+  await adminOnly(c, auth);
+  const body = await readJsonBody(c);
+  const account = body.account ?? body.name;
+  if (typeof account !== 'string' || !isValidAccount(account)) {
+    throw new RegistryError('INVALID_REQUEST', 'account must be lowercase letters, digits and . _ - (at most 64)');
+  }
+  const now = new Date().toISOString();
+  const user: UserRecord = {
+    account,
+    passwordHash: await hashPassword(checkPassword(body.password), auth.settings.pbkdf2Iterations),
+    admin: body.admin === true,
+    rules: checkRules(body.rules),
+    generation: 1,
+    createdAt: now,
+    updatedAt: now,
+  };
+  if (!(await auth.accounts.users.put(user, { create: true }))) throw new RegistryError('USER_EXISTS', undefined, { account });
+  auth.accounts.invalidate();
+  return Response.json(userView(user), { status: 201 });
+}
+
+export async function showUser(c: Context<AppEnv>, auth: TokenAuthorizer): Promise<Response> {
+  await adminOrSelf(c, auth, param(c, 'account'));
+  return Response.json(userView(await existingUser(auth, param(c, 'account'))));
+}
+
+export async function deleteUser(c: Context<AppEnv>, auth: TokenAuthorizer): Promise<Response> {
+  const me = await adminOnly(c, auth);
+  const user = await existingUser(auth, param(c, 'account'));
+  if (user.account === me.account) throw new RegistryError('CONFLICT', 'you cannot delete your own account');
+  await auth.accounts.users.delete(user.account);
+  for (const token of await auth.accounts.robots.list()) {
+    if (token.owner === user.account) await auth.accounts.robots.revoke(token.id);
+  }
+  auth.accounts.invalidate();
+  return new Response(null, { status: 204 });
+}
+
+export async function setPassword(c: Context<AppEnv>, auth: TokenAuthorizer): Promise<Response> {
+  await adminOrSelf(c, auth, param(c, 'account'));
+  const user = await existingUser(auth, param(c, 'account'));
+  const password = checkPassword((await readJsonBody(c)).password);
+  // A new generation retires refresh tokens issued under the old password.
+  await save(auth, { ...user, passwordHash: await hashPassword(password, auth.settings.pbkdf2Iterations), generation: user.generation + 1 });
+  return new Response(null, { status: 204 });
+}
+
+export async function setRules(c: Context<AppEnv>, auth: TokenAuthorizer): Promise<Response> {
+  await adminOnly(c, auth);
+  const user = await existingUser(auth, param(c, 'account'));
+  const rules = checkRules((await readJsonBody(c)).rules);
+  await save(auth, { ...user, rules });
+  return Response.json(userView({ ...user, rules }));
+}
+
+export async function setAdmin(c: Context<AppEnv>, auth: TokenAuthorizer): Promise<Response> {
+  const me = await adminOnly(c, auth);
+  const user = await existingUser(auth, param(c, 'account'));
+  const admin = (await readJsonBody(c)).admin;
+  if (typeof admin !== 'boolean') throw new RegistryError('INVALID_REQUEST', 'admin must be true or false');
+  if (!admin && user.account === me.account) throw new RegistryError('CONFLICT', 'you cannot drop your own admin flag');
+  await save(auth, { ...user, admin, generation: user.generation + 1 });
+  return Response.json(userView({ ...user, admin }));
+}
