@@ -1,0 +1,11 @@
+/**
+ * Every `berth` command, in the order `berth --help` lists them. A new command is one module in
+ * this folder and one line here.
+ */
+import type { Command } from './command.ts';
+import { gcCommand } from './gc.ts';
+import { tokensCommand } from './tokens.ts';
+import { rulesCommand, usersCommand } from './users.ts';
+import { whoamiCommand } from './whoami.ts';
+
+export const COMMANDS: readonly Command[] = [whoamiCommand, usersCommand, rulesCommand, tokensCommand, gcCommand];
