@@ -9,6 +9,7 @@
  */
 import { Hono, type Context } from 'hono';
 import type { AppEnv } from './types.ts';
+import { plainPlatform, type Platform } from './platform.ts';
 import type { RegistryConfig } from './config.ts';
 import type { ObjectStore } from './storage/types.ts';
 import type { AccessRequest, Action, Authorizer, Principal } from './auth/types.ts';
@@ -34,6 +35,8 @@ export interface RegistryOptions {
   config: RegistryConfig;
   store: ObjectStore;
   authorizer: Authorizer;
+  /** The runtime's facts (peer address, background work); each entry passes its own. */
+  platform?: Platform;
   /** Where operational lines go (one JSON object per line); never receives secrets. */
   log?: (line: string) => void;
   /** Log one line per request (method, path, status, bytes sent). */
@@ -45,12 +48,15 @@ type Handler = (c: Context<AppEnv>) => Promise<Response> | Response;
 export function createRegistry(options: RegistryOptions): Hono<AppEnv> {
   const registry = new Registry(options.store, options.config);
   const log = options.log ?? ((line: string) => console.log(line));
+  const platform = options.platform ?? plainPlatform;
   const app = new Hono<AppEnv>();
 
   app.use('*', async (c, next) => {
     c.set('registry', registry);
     c.set('config', options.config);
     c.set('authorizer', options.authorizer);
+    c.set('peerAddress', platform.clientAddress(c));
+    c.set('background', (task) => platform.waitUntil(c, task));
     await next();
     c.res.headers.set('Docker-Distribution-API-Version', 'registry/2.0');
     if (options.accessLog) {

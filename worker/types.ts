@@ -8,6 +8,10 @@ export interface AppVariables {
   config: RegistryConfig;
   principal: Principal;
   authorizer: Authorizer;
+  /** The peer's address as the runtime saw it (platform.ts); proxy headers are not applied here. */
+  peerAddress: string | undefined;
+  /** Runs work past the response (Workers waitUntil); the task must handle its own errors. */
+  background: (task: Promise<unknown>) => void;
 }
 
 export interface AppEnv {

@@ -49,10 +49,5 @@ export function clientAddress(req: Request, settings: AuthSettings, fromSocket?:
     const forwarded = req.headers.get('x-forwarded-for')?.split(',').at(-1)?.trim();
     if (forwarded) return forwarded;
   }
-  // On Cloudflare the edge sets CF-Connecting-IP and strips any client-sent copy.
-  if (typeof navigator !== 'undefined' && navigator.userAgent === 'Cloudflare-Workers') {
-    const cf = req.headers.get('cf-connecting-ip');
-    if (cf) return cf;
-  }
   return fromSocket ?? null;
 }

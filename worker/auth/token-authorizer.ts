@@ -21,8 +21,6 @@ import type { AccessRequest, Authorizer, Principal } from './types.ts';
 
 export interface AuthorizerOptions {
   log?: (line: string) => void;
-  /** The socket's peer address when the runtime knows it (used for login throttling). */
-  clientAddress?: (req: Request) => string | undefined;
 }
 
 /** Who sent a request, as far as its credentials prove. */
@@ -61,7 +59,7 @@ export class TokenAuthorizer implements Authorizer {
   }
 
   address(req: Request, fromSocket?: string): string | null {
-    return clientAddress(req, this.settings, fromSocket ?? this.options.clientAddress?.(req));
+    return clientAddress(req, this.settings, fromSocket);
   }
 
   unauthorized(req: Request, scopes: readonly AccessRequest[], error?: 'invalid_token' | 'insufficient_scope'): RegistryError {

@@ -25,18 +25,12 @@ interface Grant {
   refreshToken?: string;
 }
 
-/** The peer address from @hono/node-server's env, when running on Node. */
-export function socketAddress(c: Context<AppEnv>): string | undefined {
-  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
-  return env?.incoming?.socket?.remoteAddress;
-}
-
 function oauthError(status: number, error: string, description: string): Response {
   return Response.json({ error, error_description: description }, { status, headers: { 'Cache-Control': 'no-store' } });
 }
 
 async function login(auth: TokenAuthorizer, c: Context<AppEnv>, username: string, password: string): Promise<Identity> {
-  const result = await auth.accounts.login(username, password, auth.address(c.req.raw, socketAddress(c)));
+  const result = await auth.accounts.login(username, password, auth.address(c.req.raw, c.get('peerAddress')));
   if (!result.ok) throw auth.loginFailure(result, () => basicUnauthorized());
   return result.identity;
 }

@@ -16,6 +16,7 @@
  */
 import type { ExecutionContext } from 'hono';
 import { createRegistry } from '../app.ts';
+import type { Platform } from '../platform.ts';
 import { bootstrapAdmin, createAuthorizer } from '../auth/index.ts';
 import { ConfigError, registryConfigFromEnv, type EnvLike, type RegistryConfig } from '../config.ts';
 import { RegistryError, renderError } from '../oci/errors.ts';
@@ -106,6 +107,13 @@ async function buildStore(env: CloudflareEnv, vars: EnvLike): Promise<ObjectStor
 }
 
 
+/** Cloudflare's edge sets CF-Connecting-IP and drops any copy the client sent; waitUntil keeps work alive. */
+const workersPlatform: Platform = {
+  name: 'workers',
+  clientAddress: (c) => c.req.header('cf-connecting-ip') ?? undefined,
+  waitUntil: (c, task) => c.executionCtx.waitUntil(task.catch(() => undefined)),
+};
+
 // Bindings do not change within an isolate, so the first request's env builds everything.
 let firstEnv: CloudflareEnv | undefined;
 
@@ -121,7 +129,7 @@ const app = once(async (): Promise<RegistryApp> => {
   const { vars, config, store } = await core();
   const authorizer = await createAuthorizer(store, vars);
   await bootstrapAdmin(store, vars, (message: string) => console.log(message));
-  return createRegistry({ config, store, authorizer });
+  return createRegistry({ config, store, authorizer, platform: workersPlatform });
 });
 
 export default {

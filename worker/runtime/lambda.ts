@@ -30,6 +30,7 @@ import { Hono } from 'hono';
 import { handle, streamHandle } from 'hono/aws-lambda';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { createRegistry } from '../app.ts';
+import type { Platform } from '../platform.ts';
 import { createAuthorizer, bootstrapAdmin } from '../auth/index.ts';
 import { MiB, readBool, registryConfigFromEnv, type EnvLike, type RegistryConfig } from '../config.ts';
 import { RegistryError, renderError } from '../oci/errors.ts';
@@ -111,12 +112,23 @@ async function buildCore(): Promise<Core> {
   return { env, config, store };
 }
 
+/**
+ * A Function URL event names the caller in requestContext.http.sourceIp (set by AWS, not the
+ * client). Lambda may freeze the process once the response ends, so background work is best
+ * effort: it runs on while the instance is warm.
+ */
+const lambdaPlatform: Platform = {
+  name: 'lambda',
+  clientAddress: (c) => (c.env as { requestContext?: { http?: { sourceIp?: string } } } | undefined)?.requestContext?.http?.sourceIp,
+  waitUntil: (_c, task) => void task.catch(() => undefined),
+};
+
 async function buildApp(): Promise<Hono<AppEnv>> {
   const { env, config, store } = await core();
   const log = (line: string): void => console.log(line);
   const authorizer = createAuthorizer(store, env, { log });
   await bootstrapAdmin(store, env, log);
-  return createRegistry({ config, store, authorizer, log, accessLog: readBool(env, 'BERTH_ACCESS_LOG', false) });
+  return createRegistry({ config, store, authorizer, platform: lambdaPlatform, log, accessLog: readBool(env, 'BERTH_ACCESS_LOG', false) });
 }
 
 

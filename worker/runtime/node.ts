@@ -7,6 +7,7 @@ import { serve } from '@hono/node-server';
 import path from 'node:path';
 import type { Server } from 'node:http';
 import { createRegistry } from '../app.ts';
+import type { Platform } from '../platform.ts';
 import { ConfigError, readBool, readInt, registryConfigFromEnv, type EnvLike } from '../config.ts';
 import { checkedStore } from '../storage/checked.ts';
 import { createFsStore } from '../storage/fs.ts';
@@ -16,6 +17,13 @@ import { expireUploads } from '../registry/cleanup.ts';
 import { collectGarbage } from '../registry/gc.ts';
 
 const CLEANUP_INTERVAL_MS = 30 * 60 * 1000;
+
+/** @hono/node-server hands each request's socket over as `env.incoming`; background work just runs on. */
+const nodePlatform: Platform = {
+  name: 'node',
+  clientAddress: (c) => (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket?.remoteAddress,
+  waitUntil: (_c, task) => void task.catch(() => undefined),
+};
 
 async function storeFromEnv(env: EnvLike): Promise<{ store: ObjectStore; description: string }> {
   const kind = (env.BERTH_STORAGE ?? 'fs').trim().toLowerCase();
@@ -42,7 +50,7 @@ async function main(): Promise<void> {
   const log = (line: string): void => console.log(line);
   const authorizer = createAuthorizer(store, env, { log });
   await bootstrapAdmin(store, env, log);
-  const app = createRegistry({ config, store, authorizer, log, accessLog: readBool(env, 'BERTH_ACCESS_LOG', false) });
+  const app = createRegistry({ config, store, authorizer, platform: nodePlatform, log, accessLog: readBool(env, 'BERTH_ACCESS_LOG', false) });
 
   const server = serve({ fetch: app.fetch, hostname: host, port }) as Server;
   // Layers stream for as long as they take; only idle header phases are cut short.

@@ -8,13 +8,12 @@ import { RegistryError } from '../../oci/errors.ts';
 import type { Identity } from '../../auth/policy.ts';
 import { basicUnauthorized, type TokenAuthorizer } from '../../auth/token-authorizer.ts';
 import type { UserRecord } from '../../auth/users.ts';
-import { socketAddress } from '../token.ts';
 
 export type User = Extract<Identity, { kind: 'user' }>['user'];
 
 /** The signed-in user (never a robot), or throws 401. */
 export async function signedIn(c: Context<AppEnv>, auth: TokenAuthorizer): Promise<User> {
-  const caller = await auth.caller(c.req.raw, socketAddress(c));
+  const caller = await auth.caller(c.req.raw, c.get('peerAddress'));
   if (caller.kind === 'anonymous') throw basicUnauthorized('authentication required');
   if (caller.identity.kind !== 'user') throw new RegistryError('DENIED', 'robot tokens cannot use the admin API');
   return caller.identity.user;

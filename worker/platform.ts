@@ -1,0 +1,28 @@
+/**
+ * What the runtime knows that the app cannot learn from a Request: the peer's address and how to
+ * keep work running after the response. Each entry in `worker/runtime/` passes its own; nothing
+ * below `worker/runtime/` reads a platform's objects (`c.env.incoming`, `navigator`) itself.
+ */
+import type { Context } from 'hono';
+
+export interface Platform {
+  /** The runtime's name, for logs and metrics. */
+  readonly name: 'node' | 'workers' | 'lambda' | 'test';
+  /**
+   * The address of the peer that sent the request, from a source the client cannot forge (the
+   * socket, or an edge that overwrites the header). Proxy headers are judged later, by config.
+   */
+  clientAddress(c: Context): string | undefined;
+  /**
+   * Keeps `task` running after the response is sent (Workers: `waitUntil`). Failures are the
+   * task's own business: it must catch and log them.
+   */
+  waitUntil(c: Context, task: Promise<unknown>): void;
+}
+
+/** For tests and embedders: no peer address, background work simply runs on. */
+export const plainPlatform: Platform = {
+  name: 'test',
+  clientAddress: () => undefined,
+  waitUntil: (_c, task) => void task.catch(() => undefined),
+};
