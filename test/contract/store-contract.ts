@@ -363,6 +363,29 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreUnd
         await assert.rejects(store.uploadPart(key, done, 2, encoder.encode('y')), NoSuchUploadError);
         await store.delete(key);
       });
+
+      // What finishing an upload relies on when it repeats work (registry/upload-assembly.ts):
+      // AWS answers a repeated complete with 200, MinIO and others with NoSuchUpload.
+      it('completing a completed upload again succeeds or raises NoSuchUploadError, and the object stays whole', async () => {
+        const key = k('mp/repeated');
+        const bytes = [patternBytes(7, partSize), patternBytes(8, 777)];
+        const uploadId = await store.createMultipart(key, partSize);
+        const parts = [
+          await store.uploadPart(key, uploadId, 1, bytes[0] as Uint8Array),
+          await store.uploadPart(key, uploadId, 2, bytes[1] as Uint8Array),
+        ];
+        await store.completeMultipart(key, uploadId, parts);
+        await store.completeMultipart(key, uploadId, parts).catch((error: unknown) => {
+          assert.ok(error instanceof NoSuchUploadError, `a repeated complete failed with ${String(error)}`);
+        });
+        await assert.rejects(store.uploadPart(key, uploadId, 2, bytes[1] as Uint8Array), NoSuchUploadError);
+        assert.equal((await store.head(key))?.size, partSize + 777);
+        const object = await store.get(key);
+        assert.ok(object);
+        const expected = createHash('sha256').update(bytes[0] as Uint8Array).update(bytes[1] as Uint8Array).digest('hex');
+        assert.equal((await hashStream(object.body)).sha256, expected);
+        await store.delete(key);
+      });
     });
 
     describe('streaming and concurrency', () => {

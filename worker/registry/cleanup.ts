@@ -1,32 +1,49 @@
 /**
  * The scheduled job (cron on Workers, EventBridge on Lambda, a timer on Node): upload sessions
  * untouched for longer than `uploadExpirySeconds` are discarded and their multipart uploads
- * aborted, so abandoned pushes stop costing storage.
+ * aborted, so abandoned pushes stop costing storage. Tail objects whose session is gone
+ * (left by a finish or discard that failed between its deletes, or by older versions, which
+ * deleted the session first) are removed once they are as old as an expired session.
  */
 import type { ObjectStore } from '../storage/types.ts';
 import type { RegistryConfig } from '../config.ts';
-import { keyOf } from './keys.ts';
+import { afterPrefix, keyOf } from './keys.ts';
 import { readJson } from './json-objects.ts';
 import { Registry } from './registry.ts';
 import type { UploadSession } from './uploads.ts';
 
-export async function expireUploads(store: ObjectStore, config: RegistryConfig, now = new Date()): Promise<{ expired: number }> {
+export interface CleanupResult {
+  expired: number;
+  /** Tail objects found without their session and deleted. */
+  orphanedTails: number;
+}
+
+export async function expireUploads(store: ObjectStore, config: RegistryConfig, now = new Date()): Promise<CleanupResult> {
   const uploads = new Registry(store, config).uploads;
   const prefix = keyOf({ kind: 'uploads' });
   const cutoff = now.getTime() - config.uploadExpirySeconds * 1000;
-  let expired = 0;
+  const result: CleanupResult = { expired: 0, orphanedTails: 0 };
+  // Keys sort `uploads/<id>/session` before `uploads/<id>/tail.<end>` ('s' < 't'), so when a
+  // tail is listed, its session (if any) was the last session seen.
+  let lastSession: string | undefined;
   let startAfter: string | undefined;
   for (;;) {
     const page = await store.list({ prefix, startAfter, limit: 1000 });
     for (const object of page.objects) {
-      if (!object.key.endsWith('/session')) continue;
-      const session = await readJson<UploadSession>(store, object.key);
-      if (!session || Date.parse(session.updatedAt) > cutoff) continue;
-      await uploads.discard(session);
-      expired++;
+      const [uploadId, file] = afterPrefix(object.key, prefix).split('/');
+      if (file === 'session') {
+        lastSession = uploadId;
+        const session = await readJson<UploadSession>(store, object.key);
+        if (!session || Date.parse(session.updatedAt) > cutoff) continue;
+        await uploads.discard(session);
+        result.expired++;
+      } else if (uploadId !== lastSession && (object.lastModified?.getTime() ?? now.getTime()) <= cutoff) {
+        await store.delete(object.key);
+        result.orphanedTails++;
+      }
     }
     const last = page.objects[page.objects.length - 1];
-    if (!page.truncated || !last) return { expired };
+    if (!page.truncated || !last) return result;
     startAfter = last.key;
   }
 }

@@ -118,7 +118,7 @@ export async function writeParts(options: PartWriterOptions): Promise<PartWriter
  * workerd under `wrangler dev` it stalled the next request until that one was aborted (measured);
  * past the budget the body is cancelled instead, so an endless stream cannot hold a Worker.
  */
-async function discardRest(reader: ReadableStreamDefaultReader<Uint8Array>, budget: number): Promise<void> {
+export async function discardRest(reader: ReadableStreamDefaultReader<Uint8Array>, budget: number): Promise<void> {
   let dropped = 0;
   for (;;) {
     const { done, value } = await reader.read();

@@ -17,7 +17,6 @@
 import { Buffer } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { sha256 } from '@noble/hashes/sha2.js';
-import type { DigestAlgorithm } from '../oci/digest.ts';
 
 export type UploadHashState =
   | { kind: 'resumable'; words: number[]; pending: string; length: number }
@@ -93,13 +92,6 @@ export function finalHex(state: UploadHashState | undefined, uploaded: number): 
     case 'deferred': return null;
     case 'resumable': return Buffer.from(nobleFrom(state).digest()).toString('hex');
   }
-}
-
-/** Native hash of a stream, for deferred verification (node:crypto has sha512 in Node and workerd). */
-export async function hashStream(body: ReadableStream<Uint8Array>, algorithm: DigestAlgorithm = 'sha256'): Promise<string> {
-  const native = createHash(algorithm);
-  for await (const chunk of body) native.update(chunk);
-  return native.digest('hex');
 }
 
 function bytesToBase64(bytes: Uint8Array): string {

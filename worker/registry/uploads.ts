@@ -7,6 +7,13 @@
  * publishes a record pointing at `data/<id>` (principle 6: no copy proportional to size).
  * The session object is written last in every request, so a request that fails half-way leaves
  * the session as it was: parts it wrote are overwritten by the retry, its tail is never named.
+ *
+ * Finishing is idempotent: a `PUT ?digest=` retried after any failure of an earlier attempt
+ * (a lost answer to the multipart completion, a failed record write, a cut re-read) finds the
+ * work already done and completes it (upload-assembly.ts). A last chunk carried by the PUT is
+ * written once: the session is saved `closed`, and a retried PUT finishes with the bytes stored.
+ * The session object is removed after its tails, so a failure in between leaves a session the
+ * cleanup job finds, never tails nobody names.
  */
 import type { MultipartPart, ObjectStore } from '../storage/types.ts';
 import type { RegistryConfig } from '../config.ts';
@@ -15,8 +22,9 @@ import { RegistryError } from '../oci/errors.ts';
 import { NoSuchUploadError } from '../storage/errors.ts';
 import { keyOf } from './keys.ts';
 import { readBytes, readJson, writeJson } from './json-objects.ts';
-import { finalHex, hashStream, hasherFor, type UploadHashState } from './upload-hash.ts';
-import { payloadTooLarge, writeParts } from './part-writer.ts';
+import { finalHex, hasherFor, type UploadHashState } from './upload-hash.ts';
+import { discardRest, payloadTooLarge, writeParts } from './part-writer.ts';
+import { assembleUpload, hashStoredObject, type TailReader } from './upload-assembly.ts';
 import type { BlobLocation, Blobs } from './blobs.ts';
 
 export interface UploadSession {
@@ -32,6 +40,11 @@ export interface UploadSession {
   /** Offset where the tail starts; the tail holds `size - tailOffset` bytes. */
   tailOffset: number;
   hash?: UploadHashState;
+  /**
+   * Set when a `PUT ?digest=` has taken its last chunk: the session holds every byte of the
+   * blob, no PATCH may add more, and a retried PUT finishes with what is stored.
+   */
+  closed?: boolean;
 }
 
 export interface AppendInput {
@@ -77,8 +90,14 @@ export class Uploads {
     return session;
   }
 
-  /** PATCH: appends a chunk (or a whole streamed body) and returns the updated session. */
-  async append(session: UploadSession, input: AppendInput): Promise<UploadSession> {
+  /**
+   * PATCH: appends a chunk (or a whole streamed body) and returns the updated session.
+   * `close` marks the saved session as holding the whole blob (the PUT's last chunk).
+   */
+  async append(session: UploadSession, input: AppendInput, close = false): Promise<UploadSession> {
+    if (session.closed) {
+      throw new RegistryError('BLOB_UPLOAD_INVALID', 'the upload is being finished: repeat PUT ?digest= to complete it', { upload: session.id });
+    }
     const chunked = input.range !== undefined;
     if (input.range) {
       if (input.range.start !== session.size) {
@@ -146,6 +165,7 @@ export class Uploads {
       // An empty request must not turn a sealed digest into a deferred one.
       hash: result.received > 0 ? hasher.finish() : session.hash,
       updatedAt: new Date().toISOString(),
+      ...(close ? { closed: true } : {}),
     };
     await this.save(updated);
     if (result.received > 0 && session.size > session.tailOffset) {
@@ -160,21 +180,36 @@ export class Uploads {
    */
   async finish(session: UploadSession, digest: ParsedDigest, last: AppendInput): Promise<BlobLocation> {
     const hasBody = last.range !== undefined || (last.length ?? 0) > 0 || (last.length === undefined && last.body !== null);
-    const complete = hasBody ? await this.append(session, last) : session;
+    let complete = session;
+    if (session.closed) {
+      // A retry: its last chunk is already stored (the digest check below still applies).
+      if (last.body) await discardRest(last.body.getReader(), session.size);
+    } else if (hasBody) {
+      complete = await this.append(session, last, true);
+    }
 
     // The bytes were hashed with sha256 as they passed; any other algorithm (sha512) is checked
     // once against the assembled object, like a deferred sha256 (upload-hash.ts).
     const knownHex = digest.algorithm === 'sha256' ? finalHex(complete.hash, complete.size) : null;
     if (knownHex !== null && knownHex !== digest.hex) {
+      // Never deletes `data/<id>`: an earlier attempt may have published it under its own digest.
       await this.discard(complete);
       throw new RegistryError('DIGEST_INVALID', undefined, { expected: digest.digest, computed: `sha256:${knownHex}` });
     }
-    const dataKey = await this.assemble(complete);
+    const dataKey = keyOf({ kind: 'data', uploadId: complete.id });
+    // Only a deferred check reads the bytes back; knowing whether they were there before this
+    // request says whether a mismatch may delete them (an earlier attempt may have published them).
+    const before = knownHex === null ? await this.store.head(dataKey) : undefined;
+    try {
+      await assembleUpload(this.store, complete, dataKey, this.tailOrNull, before ?? undefined);
+    } catch (error) {
+      if (error instanceof NoSuchUploadError) throw new RegistryError('BLOB_UPLOAD_UNKNOWN', undefined, { upload: session.id });
+      throw error;
+    }
     if (knownHex === null) {
-      const object = await this.store.get(dataKey);
-      const computed = object ? await hashStream(object.body, digest.algorithm) : null;
+      const computed = await hashStoredObject(this.store, dataKey, digest.algorithm);
       if (computed !== digest.hex) {
-        await this.store.delete(dataKey);
+        if (!before) await this.store.delete(dataKey);
         await this.discard(complete);
         throw new RegistryError('DIGEST_INVALID', undefined, { expected: digest.digest, computed: `${digest.algorithm}:${computed}` });
       }
@@ -185,7 +220,7 @@ export class Uploads {
     return location;
   }
 
-  /** DELETE of an upload, and the cleanup of an expired one. */
+  /** DELETE of an upload, and the cleanup of an expired one. Never touches `data/<id>`. */
   async discard(session: UploadSession): Promise<void> {
     if (session.multipartId) {
       await this.store.abortMultipart(keyOf({ kind: 'data', uploadId: session.id }), session.multipartId);
@@ -193,44 +228,28 @@ export class Uploads {
     await this.removeSessionObjects(session);
   }
 
-  /** Turns the parts and tail into the data object; returns its key. */
-  private async assemble(session: UploadSession): Promise<string> {
-    const dataKey = keyOf({ kind: 'data', uploadId: session.id });
-    const tail = await this.readTail(session);
-    if (!session.multipartId) {
-      // Everything fit in the tail (smaller than one part): one plain write.
-      await this.store.put(dataKey, tail, { contentType: 'application/octet-stream' });
-      return dataKey;
-    }
-    const parts = [...session.parts];
-    if (tail.byteLength > 0) {
-      parts.push(await this.store.uploadPart(dataKey, session.multipartId, parts.length + 1, tail));
-    }
-    try {
-      await this.store.completeMultipart(dataKey, session.multipartId, parts);
-    } catch (error) {
-      if (error instanceof NoSuchUploadError) throw new RegistryError('BLOB_UPLOAD_UNKNOWN', undefined, { upload: session.id });
-      throw error;
-    }
-    return dataKey;
+  private async readTail(session: UploadSession): Promise<Uint8Array> {
+    const bytes = await this.tailOrNull(session);
+    if (!bytes) throw new RegistryError('BLOB_UPLOAD_INVALID', 'upload state is incomplete; restart the upload');
+    return bytes;
   }
 
-  private async readTail(session: UploadSession): Promise<Uint8Array> {
+  /** The session's tail bytes, or null when its object is gone (or not what the session says). */
+  private readonly tailOrNull: TailReader = async (session) => {
     const length = session.size - session.tailOffset;
     if (length === 0) return new Uint8Array(0);
     const key = keyOf({ kind: 'uploadTail', uploadId: session.id, end: session.size });
     const bytes = await readBytes(this.store, key, session.partSize);
-    if (!bytes || bytes.byteLength !== length) {
-      throw new RegistryError('BLOB_UPLOAD_INVALID', 'upload state is incomplete; restart the upload');
-    }
-    return bytes;
-  }
+    return bytes && bytes.byteLength === length ? bytes : null;
+  };
 
+  /** Tails first, the session last: until the session goes, the cleanup job can find the rest. */
   private async removeSessionObjects(session: UploadSession): Promise<void> {
-    await this.store.delete(keyOf({ kind: 'uploadSession', uploadId: session.id }));
+    const sessionKey = keyOf({ kind: 'uploadSession', uploadId: session.id });
     const prefix = keyOf({ kind: 'uploadFiles', uploadId: session.id });
     const { objects } = await this.store.list({ prefix, limit: 1000 });
-    await Promise.all(objects.map((o) => this.store.delete(o.key)));
+    await Promise.all(objects.filter((o) => o.key !== sessionKey).map((o) => this.store.delete(o.key)));
+    await this.store.delete(sessionKey);
   }
 
   private async save(session: UploadSession): Promise<void> {
