@@ -30,6 +30,9 @@ import { createUser, deleteUser, listUsers, setAdmin, setPassword, setRules, sho
 import { createToken, listTokens, revokeToken } from './routes/admin/tokens.ts';
 import { runGc } from './routes/admin/gc.ts';
 import { TokenAuthorizer } from './auth/token-authorizer.ts';
+import {
+  cancelDirectUpload, directUploadParts, directUploadStatus, finishDirectUpload, startDirectUpload,
+} from './routes/direct-uploads.ts';
 
 export interface RegistryOptions {
   config: RegistryConfig;
@@ -67,6 +70,8 @@ export function createRegistry(options: RegistryOptions): Hono<AppEnv> {
         path: new URL(c.req.url).pathname,
         status: c.res.status,
         bytes: c.res.body === null ? 0 : Number(length ?? 0),
+        // The body size the request declared (a streamed body without Content-Length logs 0).
+        received: Number(c.req.header('Content-Length') ?? 0) || 0,
       }));
     }
   });
@@ -152,10 +157,15 @@ function accessFor(route: V2Route, method: string): AccessRequest[] {
   if (route.kind === 'catalog') return [{ type: 'registry', name: 'catalog', actions: ['*'] }];
   let actions: Action[] = ['pull'];
   if (method === 'DELETE' && (route.kind === 'manifest' || route.kind === 'blob')) actions = ['delete'];
-  else if (route.kind === 'uploads' || route.kind === 'upload' || (route.kind === 'manifest' && method === 'PUT')) {
+  else if (isUploadRoute(route) || (route.kind === 'manifest' && method === 'PUT')) {
     actions = ['pull', 'push'];
   }
   return [{ type: 'repository', name: route.name, actions }];
+}
+
+/** Blob uploads, standard and direct (Berth's extension), all need push. */
+function isUploadRoute(route: V2Route): boolean {
+  return ['uploads', 'upload', 'directUploads', 'directUpload', 'directUploadParts'].includes(route.kind);
 }
 
 function handlerFor(route: V2Route, method: string): Handler {
@@ -176,6 +186,12 @@ function handlerFor(route: V2Route, method: string): Handler {
       if (method === 'PUT') return (c) => finishUpload(c, route.name, route.uploadId);
       if (method === 'DELETE') return (c) => cancelUpload(c, route.name, route.uploadId);
       return (c) => uploadStatus(c, route.name, route.uploadId);
+    case 'directUploads': return (c) => startDirectUpload(c, route.name);
+    case 'directUploadParts': return (c) => directUploadParts(c, route.name, route.uploadId);
+    case 'directUpload':
+      if (method === 'PUT') return (c) => finishDirectUpload(c, route.name, route.uploadId);
+      if (method === 'DELETE') return (c) => cancelDirectUpload(c, route.name, route.uploadId);
+      return (c) => directUploadStatus(c, route.name, route.uploadId);
   }
 }
 

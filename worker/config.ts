@@ -25,6 +25,11 @@ export interface RegistryConfig {
   uploadExpirySeconds: number;
   /** Value advertised in `OCI-Chunk-Min-Length` (bytes); unset advertises nothing. */
   chunkMinLength?: number;
+  /**
+   * Most bytes of a direct upload one request reads back and hashes (registry/direct-uploads.ts);
+   * a larger blob is verified over several requests (202, poll). Unset: one request, any size.
+   */
+  verifyStepBytes?: number;
   /** Garbage collection spares blobs and data younger than this (registry/gc.ts explains why). */
   gcGraceSeconds: number;
   /** The scheduled cleanup also runs garbage collection (BERTH_GC_ON_SCHEDULE). */
@@ -76,6 +81,7 @@ export function registryConfigFromEnv(env: EnvLike, overrides: Partial<RegistryC
   const partSize = readInt(env, 'BERTH_PART_SIZE_MB', 8, 5, 5 * 1024) * MiB;
   const maxBodyMb = readInt(env, 'BERTH_MAX_BODY_MB', 0, 0);
   const chunkMin = readInt(env, 'BERTH_CHUNK_MIN_LENGTH', 0, 0);
+  const verifyStepMb = readInt(env, 'BERTH_VERIFY_STEP_MB', 0, 0);
   const config: RegistryConfig = {
     publicUrl: readUrl(env, 'BERTH_PUBLIC_URL'),
     partSize,
@@ -86,6 +92,7 @@ export function registryConfigFromEnv(env: EnvLike, overrides: Partial<RegistryC
     presignExpirySeconds: readInt(env, 'BERTH_PRESIGN_EXPIRY_SECONDS', 300, 1, 7 * 24 * 3600),
     uploadExpirySeconds: readInt(env, 'BERTH_UPLOAD_EXPIRY_SECONDS', 24 * 3600, 60),
     chunkMinLength: chunkMin > 0 ? chunkMin : undefined,
+    verifyStepBytes: verifyStepMb > 0 ? verifyStepMb * MiB : undefined,
     gcGraceSeconds: readInt(env, 'BERTH_GC_GRACE_SECONDS', 3600, 0),
     gcOnSchedule: readBool(env, 'BERTH_GC_ON_SCHEDULE', false),
     gcKeepUnreferencedLayers: readBool(env, 'BERTH_GC_KEEP_UNREFERENCED_LAYERS', false),

@@ -247,11 +247,45 @@ selectedTargets().forEach((spec, index) => {
           assert.equal(error.code, 'PAYLOAD_TOO_LARGE');
           assert.equal(error.detail.limit, spec.maxBodyBytes);
           assert.match(error.message, new RegExp(String(spec.maxBodyBytes)));
+          assert.match(error.message, /npm run berth -- --url http:\/\/127\.0\.0\.1:\d+ push docker-daemon:IMAGE:TAG limit\/app:TAG/, 'the 413 gives the berth push command');
           const session = await client.fetch(location);
           assert.equal(session.status, 204);
           assert.equal(session.headers.get('range'), '0-0', 'the session holds no bytes');
           assert.equal((await client.fetch(`/v2/limit/app/blobs/${sha256(blob)}`, { method: 'HEAD' })).status, 404);
         }
+      });
+
+      it('advertises the largest chunk it takes (OCI-Chunk-Max-Length) where bodies are capped', async () => {
+        ready();
+        const res = await client.fetch('/v2/limit/chunks/blobs/uploads/', { method: 'POST' });
+        assert.equal(res.status, 202);
+        const max = res.headers.get('oci-chunk-max-length');
+        if (spec.maxBodyBytes === undefined) assert.equal(max, null);
+        else assert.equal(max, String(spec.maxBodyBytes));
+      });
+
+      it('direct uploads: presigned part URLs where the store can presign, UNSUPPORTED (fall back to chunks) where not', async () => {
+        ready();
+        const blob = randomBlob(1024);
+        const res = await client.fetch('/v2/direct/probe/_berth/uploads/', {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ digest: sha256(blob), size: blob.byteLength }),
+        });
+        if (!spec.redirects) {
+          // fs and the R2 binding without S3 keys cannot presign.
+          assert.equal(res.status, 405, await explain(res));
+          assert.equal(await errorCode(res), 'UNSUPPORTED');
+          return;
+        }
+        assert.equal(res.status, 202, await explain(res));
+        const { location } = (await res.json()) as { location: string };
+        const parts = await client.fetch(`${location}/parts`, { method: 'POST', body: JSON.stringify({ parts: [1] }) });
+        const [part] = ((await parts.json()) as { parts: { url: string }[] }).parts;
+        assert.equal((await fetch(part!.url, { method: 'PUT', body: blob })).status, 200);
+        const done = await client.fetch(`${location}?digest=${sha256(blob)}`, { method: 'PUT' });
+        assert.equal(done.status, 201, await explain(done));
+        assert.equal((await client.fetch(`/v2/direct/probe/blobs/${sha256(blob)}`, { method: 'HEAD' })).status, 200);
       });
 
       it('a body cut off mid-way leaves nothing visible and the server answers on', async () => {

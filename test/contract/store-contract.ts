@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { NoSuchUploadError } from '../../worker/storage/errors.ts';
-import type { MultipartPart, ObjectStore } from '../../worker/storage/types.ts';
+import { supportsDirectUpload, type MultipartPart, type ObjectStore } from '../../worker/storage/types.ts';
 
 export interface StoreUnderTest {
   store: ObjectStore;
@@ -458,6 +458,55 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreUnd
         assert.deepEqual(problems, []);
         const final = await get(key);
         assert.ok(final && final.byteLength === lengthOf(final[0] ?? 0) && final.every((b) => b === final[0]));
+      });
+    });
+
+    describe('direct uploads (presignUploadPart + listParts)', () => {
+      it('has both methods or neither', () => {
+        assert.equal(typeof store.presignUploadPart === 'function', typeof store.listParts === 'function');
+      });
+
+      it('parts PUT to presigned URLs are listed with their sizes and complete into the object', async (t) => {
+        if (!supportsDirectUpload(store)) return t.skip(`${name} cannot presign part uploads: berth push uses chunked uploads`);
+        const key = k('direct/object');
+        const partSize = Math.max(store.capabilities.minPartSize, MiB);
+        const parts = [patternBytes(900, partSize), patternBytes(901, 4321)];
+        const uploadId = await store.createMultipart(key, partSize);
+        assert.deepEqual(await store.listParts(key, uploadId), []);
+        // Out of order, the way parallel clients finish.
+        for (const n of [2, 1]) {
+          const url: string = await store.presignUploadPart(key, uploadId, n, { expiresInSeconds: 60 });
+          const response: Response = await fetch(url, { method: 'PUT', body: parts[n - 1] as Uint8Array<ArrayBuffer> });
+          assert.equal(response.status, 200, await response.text());
+        }
+        const listed = await store.listParts(key, uploadId);
+        assert.deepEqual(listed.map((p) => [p.partNumber, p.size]), [[1, partSize], [2, 4321]]);
+        assert.ok(listed.every((p) => p.etag.length > 0));
+        assert.equal(await store.head(key), null, 'nothing is visible before complete');
+        await store.completeMultipart(key, uploadId, listed.map(({ partNumber, etag }) => ({ partNumber, etag })));
+        const object = await store.get(key);
+        assert.ok(object);
+        const expected = createHash('sha256').update(parts[0]!).update(parts[1]!).digest('hex');
+        assert.equal((await hashStream(object.body)).sha256, expected);
+        await assert.rejects(store.listParts(key, uploadId), NoSuchUploadError, 'a completed upload has no parts to list');
+        await store.delete(key);
+      });
+
+      it('a presigned part URL cannot be turned into another part, and an aborted upload lists nothing', async (t) => {
+        if (!supportsDirectUpload(store)) return t.skip(`${name} cannot presign part uploads`);
+        const key = k('direct/aborted');
+        const uploadId = await store.createMultipart(key, Math.max(store.capabilities.minPartSize, MiB));
+        const url = await store.presignUploadPart(key, uploadId, 1, { expiresInSeconds: 60 });
+        const forged = await fetch(url.replace('partNumber=1', 'partNumber=2'), { method: 'PUT', body: 'x' });
+        assert.ok(forged.status === 403 || forged.status === 400, `a changed part number was accepted (${forged.status})`);
+        await forged.body?.cancel();
+        assert.deepEqual(await store.listParts(key, uploadId), []);
+        await store.abortMultipart(key, uploadId);
+        await assert.rejects(store.listParts(key, uploadId), NoSuchUploadError);
+        await assert.rejects(store.listParts(key, 'no-such-upload-id'), NoSuchUploadError);
+        const late = await fetch(url, { method: 'PUT', body: 'late' });
+        assert.equal(late.status, 404, 'a part PUT to an aborted upload must fail');
+        await late.body?.cancel();
       });
     });
 

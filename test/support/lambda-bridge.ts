@@ -250,6 +250,10 @@ export async function startBridge(options: BridgeOptions): Promise<{ url: string
         plain(res, 413, `Request must be smaller than ${INVOKE_PAYLOAD_LIMIT} bytes for the InvokeFunction operation`);
         return;
       }
+      // One line per invocation on stderr, so tests can prove what the function received.
+      if (process.env.BRIDGE_LOG_INVOCATIONS === '1') {
+        console.error(JSON.stringify({ t: 'invoke', method: req.method, path: new URL(req.url ?? '/', 'http://bridge').pathname, bodyBytes: body.length }));
+      }
       const delivered: unknown = JSON.parse(json);
       if (streaming) await invokeStreaming(entry.handler as unknown as StreamingHandler, delivered, res);
       else await invokeBuffered(entry.bufferedHandler as unknown as Parameters<typeof invokeBuffered>[0], delivered, res);

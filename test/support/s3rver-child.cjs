@@ -15,8 +15,10 @@
  *      (worker/storage/types.ts contract): content goes to a temporary file renamed over the
  *      object only once the whole body has arrived.
  *   3. Multipart bookkeeping. UploadPart to an unknown upload id silently creates it; a repeated
- *      CompleteMultipartUpload answers 500; AbortMultipartUpload is not implemented (405). S3
- *      answers 404 NoSuchUpload for unknown ids and implements abort.
+ *      CompleteMultipartUpload answers 500; AbortMultipartUpload and ListParts are not implemented
+ *      (405, or the object's GET). S3 answers 404 NoSuchUpload for unknown ids and implements
+ *      both; ListParts here answers S3's ListPartsResult from the part files, paged like S3
+ *      (`max-parts`, `part-number-marker`), so direct uploads can be completed and resumed.
  *   5. Listing order and ranges. ListObjects walks directories in filesystem order, not S3's
  *      UTF-8 byte order, so `StartAfter` pagination skips and repeats keys; `Range: bytes=0-0`
  *      returns the whole object (end 0 is read as "no end"); a GET racing an overwrite can take
@@ -102,6 +104,7 @@ async function afterAuthentication(ctx, next) {
     ctx.status = 204;
     return;
   }
+  if (ctx.method === 'GET' && 'uploadId' in ctx.query) return listParts(ctx, bucket, key);
   // The SDK adds `x-id=PutObject`; any sub-resource (uploadId, tagging, acl) is not a plain PUT.
   const isObjectPut =
     ctx.method === 'PUT' &&
@@ -118,6 +121,39 @@ async function afterAuthentication(ctx, next) {
     });
   }
   return next();
+}
+
+const xmlEscape = (text) => String(text).replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
+
+async function listParts(ctx, bucket, key) {
+  const uploadId = ctx.query.uploadId;
+  const dir = uploadDir(ctx.store, bucket, uploadId);
+  if (!fs.existsSync(path.join(dir, 'key'))) throw noSuchUpload();
+  const marker = Number(ctx.query['part-number-marker'] || 0);
+  const maxParts = Math.min(Number(ctx.query['max-parts'] || 1000), 1000);
+  const numbers = (await fs.promises.readdir(dir))
+    .filter((name) => /^[0-9]+$/.test(name))
+    .map(Number)
+    .filter((n) => n > marker)
+    .sort((a, b) => a - b);
+  const page = numbers.slice(0, maxParts);
+  const parts = [];
+  for (const number of page) {
+    const file = path.join(dir, String(number));
+    const [stat, md5] = await Promise.all([fs.promises.stat(file), fs.promises.readFile(`${file}.md5`, 'utf8').catch(() => '')]);
+    parts.push(
+      `<Part><PartNumber>${number}</PartNumber><LastModified>${stat.mtime.toISOString()}</LastModified>` +
+        `<ETag>&quot;${xmlEscape(md5.trim())}&quot;</ETag><Size>${stat.size}</Size></Part>`,
+    );
+  }
+  const truncated = numbers.length > page.length;
+  ctx.type = 'application/xml';
+  ctx.body =
+    '<?xml version="1.0" encoding="UTF-8"?>' +
+    '<ListPartsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">' +
+    `<Bucket>${xmlEscape(bucket)}</Bucket><Key>${xmlEscape(key)}</Key><UploadId>${xmlEscape(uploadId)}</UploadId>` +
+    `<PartNumberMarker>${marker}</PartNumberMarker><NextPartNumberMarker>${page.at(-1) ?? marker}</NextPartNumberMarker>` +
+    `<MaxParts>${maxParts}</MaxParts><IsTruncated>${truncated}</IsTruncated>${parts.join('')}</ListPartsResult>`;
 }
 
 require.cache[authPath].exports = function authentication() {

@@ -31,6 +31,8 @@ export interface LambdaTarget {
   bucket: string;
   /** The function's environment (S3 settings included), to run other entries against the same store. */
   env: Record<string, string>;
+  /** What the bridge and the function wrote to stderr (BRIDGE_LOG_INVOCATIONS=1 adds one line per invocation). */
+  logs(): string;
   stop(): Promise<void>;
 }
 
@@ -58,18 +60,19 @@ export async function startLambdaTarget(opts: LambdaTargetOptions): Promise<Lamb
     cwd: fileURLToPath(new URL('../..', import.meta.url)),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let output = '';
+  const chunks: string[] = [];
+  const output = (): string => chunks.join('');
   child.stderr.on('data', (chunk: Buffer) => {
-    output = (output + chunk.toString()).slice(-8000);
+    chunks.push(chunk.toString());
     if (process.env.BERTH_TEST_VERBOSE) process.stderr.write(chunk);
   });
   try {
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`lambda bridge did not start: ${output}`)), START_TIMEOUT_MS);
+      const timer = setTimeout(() => reject(new Error(`lambda bridge did not start: ${output().slice(-8000)}`)), START_TIMEOUT_MS);
       const lines = createInterface({ input: child.stdout });
       child.once('exit', (code) => {
         clearTimeout(timer);
-        reject(new Error(`lambda bridge exited with ${code}: ${output}`));
+        reject(new Error(`lambda bridge exited with ${code}: ${output().slice(-8000)}`));
       });
       lines.on('line', (line) => {
         if (process.env.BERTH_TEST_VERBOSE) console.error(`[bridge] ${line}`);
@@ -89,6 +92,7 @@ export async function startLambdaTarget(opts: LambdaTargetOptions): Promise<Lamb
     s3Dir: s3.dir,
     bucket: s3.bucket,
     env,
+    logs: output,
     stop() {
       stopped ??= (async () => {
         if (child.exitCode === null && child.signalCode === null) {

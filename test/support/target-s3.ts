@@ -25,6 +25,8 @@ export interface S3TargetOptions {
 export interface S3Target {
   url: string;
   s3: { endpoint: string; bucket: string; dir: string };
+  /** The S3 driver's environment (BERTH_S3_*), to open the same bucket from a test. */
+  storeEnv: Record<string, string>;
   /** Everything Berth printed (the access log when BERTH_ACCESS_LOG is on). */
   logs(): string;
   stop(): Promise<void>;
@@ -71,6 +73,7 @@ export async function startS3Target(opts: S3TargetOptions): Promise<S3Target> {
   return {
     url,
     s3: { endpoint: s3.endpoint, bucket: s3.bucket, dir: s3.dir },
+    storeEnv: berthS3Env(s3, conditionalWrites),
     logs: berth.output,
     stop() {
       stopped ??= berth.stop().then(() => s3.stop());

@@ -18,6 +18,13 @@ describe('matchV2Route', () => {
     ['/v2/a/blobs/uploads/abc', { kind: 'upload', name: 'a', uploadId: 'abc' }],
     [`/v2/team/x/blobs/${digest}`, { kind: 'blob', name: 'team/x', digest }],
     [`/v2/x/referrers/${digest}`, { kind: 'referrers', name: 'x', digest }],
+    // Berth's direct upload extension (`_berth` can never be a repository name component).
+    ['/v2/team/x/_berth/uploads/', { kind: 'directUploads', name: 'team/x' }],
+    ['/v2/team/x/_berth/uploads', { kind: 'directUploads', name: 'team/x' }],
+    ['/v2/a/_berth/uploads/abc', { kind: 'directUpload', name: 'a', uploadId: 'abc' }],
+    ['/v2/a/_berth/uploads/abc/parts', { kind: 'directUploadParts', name: 'a', uploadId: 'abc' }],
+    ['/v2/a/_berth/uploads/abc/other', null],
+    ['/v2/a/_berth/manifests', null],
     // A repository may itself be called "blobs" or "manifests": matching from the end keeps it whole.
     ['/v2/blobs/manifests/v1', { kind: 'manifest', name: 'blobs', reference: 'v1' }],
     ['/v2/a/manifests/b/manifests/v1', { kind: 'manifest', name: 'a/manifests/b', reference: 'v1' }],

@@ -25,7 +25,11 @@ function fakeStore(fail?: () => unknown, presign = false) {
     completeMultipart: () => run('completeMultipart', undefined),
     abortMultipart: () => run('abortMultipart', undefined),
   };
-  if (presign) store.presignGet = () => run('presignGet', 'https://example.test/signed');
+  if (presign) {
+    store.presignGet = () => run('presignGet', 'https://example.test/signed');
+    store.presignUploadPart = (_key, _id, partNumber) => run('presignUploadPart', `https://example.test/part/${partNumber}`);
+    store.listParts = () => run('listParts', [{ partNumber: 1, etag: 'e', size: 5 }]);
+  }
   return { store, calls };
 }
 
@@ -146,5 +150,20 @@ describe('checkedStore', () => {
     assert.equal(checkedStore(fakeStore().store).presignGet, undefined);
     const withPresign = checkedStore(fakeStore(undefined, true).store);
     assert.equal(await withPresign.presignGet?.('k', { expiresInSeconds: 60 }), 'https://example.test/signed');
+  });
+
+  it('offers the direct-upload methods only when the driver has them, and checks their arguments', async () => {
+    const plain = checkedStore(fakeStore().store);
+    assert.equal(plain.presignUploadPart, undefined);
+    assert.equal(plain.listParts, undefined);
+    const { store, calls } = fakeStore(undefined, true);
+    const checked = checkedStore(store);
+    assert.equal(await checked.presignUploadPart?.('k', 'id', 3, { expiresInSeconds: 60 }), 'https://example.test/part/3');
+    assert.deepEqual(await checked.listParts?.('k', 'id'), [{ partNumber: 1, etag: 'e', size: 5 }]);
+    await assert.rejects(checked.presignUploadPart!('k', 'id', 0, { expiresInSeconds: 60 }), /part number/);
+    await assert.rejects(checked.presignUploadPart!('k', 'id', 101, { expiresInSeconds: 60 }), /part number/);
+    await assert.rejects(checked.presignUploadPart!('k', 'id', 1, { expiresInSeconds: 0 }), /presign expiry/);
+    await assert.rejects(checked.listParts!('../k', 'id'), /invalid store key/);
+    assert.deepEqual(calls, ['presignUploadPart', 'listParts']);
   });
 });

@@ -1,6 +1,10 @@
 /**
  * The distribution-spec's endpoint table (end-1 … end-13) as a pure function from a URL path to
  * the operation's target. Repository names contain '/', so the path is matched from its end.
+ *
+ * Berth's own extension, direct uploads (routes/direct-uploads.ts), sits under
+ * `/v2/<name>/_berth/…`: the spec reserves `_`-prefixed components for extensions
+ * (distribution-spec "Extensions"), and no repository name component can start with `_`.
  */
 export type V2Route =
   | { kind: 'base' }
@@ -10,7 +14,10 @@ export type V2Route =
   | { kind: 'uploads'; name: string }
   | { kind: 'upload'; name: string; uploadId: string }
   | { kind: 'blob'; name: string; digest: string }
-  | { kind: 'referrers'; name: string; digest: string };
+  | { kind: 'referrers'; name: string; digest: string }
+  | { kind: 'directUploads'; name: string }
+  | { kind: 'directUpload'; name: string; uploadId: string }
+  | { kind: 'directUploadParts'; name: string; uploadId: string };
 
 export type V2RouteKind = V2Route['kind'];
 
@@ -24,9 +31,15 @@ export const ROUTE_METHODS: Record<V2RouteKind, readonly string[]> = {
   upload: ['GET', 'PATCH', 'PUT', 'DELETE'],
   blob: ['GET', 'HEAD', 'DELETE'],
   referrers: ['GET'],
+  directUploads: ['POST'],
+  directUpload: ['GET', 'PUT', 'DELETE'],
+  directUploadParts: ['POST'],
 };
 
 const PATTERNS: [RegExp, (m: RegExpMatchArray) => V2Route][] = [
+  [/^(.+)\/_berth\/uploads\/?$/, (m) => ({ kind: 'directUploads', name: m[1] ?? '' })],
+  [/^(.+)\/_berth\/uploads\/([^/]+)$/, (m) => ({ kind: 'directUpload', name: m[1] ?? '', uploadId: decode(m[2]) })],
+  [/^(.+)\/_berth\/uploads\/([^/]+)\/parts$/, (m) => ({ kind: 'directUploadParts', name: m[1] ?? '', uploadId: decode(m[2]) })],
   [/^(.+)\/blobs\/uploads\/?$/, (m) => ({ kind: 'uploads', name: m[1] ?? '' })],
   [/^(.+)\/blobs\/uploads\/([^/]+)$/, (m) => ({ kind: 'upload', name: m[1] ?? '', uploadId: decode(m[2]) })],
   [/^(.+)\/blobs\/([^/]+)$/, (m) => ({ kind: 'blob', name: m[1] ?? '', digest: decode(m[2]) })],

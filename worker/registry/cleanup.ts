@@ -3,7 +3,9 @@
  * untouched for longer than `uploadExpirySeconds` are discarded and their multipart uploads
  * aborted, so abandoned pushes stop costing storage. Tail objects whose session is gone
  * (left by a finish or discard that failed between its deletes, or by older versions, which
- * deleted the session first) are removed once they are as old as an expired session.
+ * deleted the session first) are removed once they are as old as an expired session. Direct uploads
+ * (registry/direct-uploads.ts) expire the same way: their multipart upload holds parts the client
+ * sent straight to the bucket, which S3 bills until the upload is aborted.
  */
 import type { ObjectStore } from '../storage/types.ts';
 import type { RegistryConfig } from '../config.ts';
@@ -19,10 +21,11 @@ export interface CleanupResult {
 }
 
 export async function expireUploads(store: ObjectStore, config: RegistryConfig, now = new Date()): Promise<CleanupResult> {
-  const uploads = new Registry(store, config).uploads;
+  const registry = new Registry(store, config);
+  const uploads = registry.uploads;
   const prefix = keyOf({ kind: 'uploads' });
   const cutoff = now.getTime() - config.uploadExpirySeconds * 1000;
-  const result: CleanupResult = { expired: 0, orphanedTails: 0 };
+  const result: CleanupResult = { expired: await registry.directUploads.expire(cutoff), orphanedTails: 0 };
   // Keys sort `uploads/<id>/session` before `uploads/<id>/tail.<end>` ('s' < 't'), so when a
   // tail is listed, its session (if any) was the last session seen.
   let lastSession: string | undefined;

@@ -11,6 +11,9 @@
  *   uploads/<uploadId>/tail.<end>               bytes received but not yet a full part, ending at
  *                                               byte <end>; a new key per state, so a failed
  *                                               request never changes the tail a session names
+ *   direct-uploads/<uploadId>                   direct upload session (JSON): the client PUTs the
+ *                                               parts of `data/<uploadId>` straight to the store
+ *                                               (registry/direct-uploads.ts); listed by cleanup
  *   repositories/<name>/_layers/<algo>/<hex>    this repository may read/mount/reference the blob
  *   repositories/<name>/_manifests/<algo>/<hex> manifest bytes (Content-Type in object metadata)
  *   repositories/<name>/_tags/<tag>             {digest}
@@ -40,6 +43,8 @@ export type Key =
   | { kind: 'uploadTail'; uploadId: string; end: number }
   | { kind: 'uploads' }
   | { kind: 'uploadFiles'; uploadId: string }
+  | { kind: 'directUpload'; uploadId: string }
+  | { kind: 'directUploads' }
   | { kind: 'blobRecords' }
   | { kind: 'dataObjects' }
   | { kind: 'layerLink'; repo: string; digest: DigestParts }
@@ -70,6 +75,8 @@ export function keyOf(key: Key): string {
     case 'uploadTail': return `uploads/${key.uploadId}/tail.${key.end}`;
     case 'uploads': return 'uploads/';
     case 'uploadFiles': return `uploads/${key.uploadId}/`;
+    case 'directUpload': return `direct-uploads/${key.uploadId}`;
+    case 'directUploads': return 'direct-uploads/';
     case 'blobRecords': return 'blobs/';
     case 'dataObjects': return 'data/';
     case 'layerLink': return `${repoRoot(key.repo)}/_layers/${d(key.digest)}`;

@@ -40,8 +40,9 @@ export function payloadTooLarge(limit: number): RegistryError {
     {
       limit,
       remedy:
-        'upload the blob in chunks: PATCH requests with Content-Range, each at most the limit ' +
-        '(see the OCI-Chunk-Min-Length header), or raise BERTH_MAX_BODY_MB where the platform allows it',
+        'push with `berth push` (layer bytes go straight to the bucket), or upload the blob in chunks: ' +
+        'PATCH requests with Content-Range, each at most the limit (OCI-Chunk-Max-Length), or raise ' +
+        'BERTH_MAX_BODY_MB where the platform allows it',
     },
   );
 }

@@ -7,12 +7,14 @@ import type { RegistryConfig } from '../config.ts';
 import { Blobs } from './blobs.ts';
 import { collectGarbage, type GcOptions, type GcReport } from './gc.ts';
 import { Listings } from './listings.ts';
+import { DirectUploads } from './direct-uploads.ts';
 import { Manifests } from './manifests.ts';
 import { Uploads } from './uploads.ts';
 
 export class Registry {
   readonly blobs: Blobs;
   readonly uploads: Uploads;
+  readonly directUploads: DirectUploads;
   readonly manifests: Manifests;
   readonly listings: Listings;
 
@@ -22,6 +24,7 @@ export class Registry {
   ) {
     this.blobs = new Blobs(store);
     this.uploads = new Uploads(store, config, this.blobs);
+    this.directUploads = new DirectUploads(store, config, this.blobs);
     this.manifests = new Manifests(store, config, this.blobs);
     this.listings = new Listings(store);
   }

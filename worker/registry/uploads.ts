@@ -270,7 +270,7 @@ export function uploadLocation(session: Pick<UploadSession, 'repo' | 'id'>): str
   return `/v2/${session.repo}/blobs/uploads/${session.id}`;
 }
 
-function newUploadId(): string {
+export function newUploadId(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(18));
   let text = '';
   for (const byte of bytes) text += String.fromCharCode(byte);

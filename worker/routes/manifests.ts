@@ -4,7 +4,7 @@ import type { AppEnv } from '../types.ts';
 import { RegistryError } from '../oci/errors.ts';
 import { normalizeContentType } from '../oci/media-types.ts';
 import { assertTag, isValidTag, parseReference, type Reference } from '../oci/reference.ts';
-import { contentLength, empty } from './respond.ts';
+import { empty, readLimited } from './respond.ts';
 
 export async function getManifest(c: Context<AppEnv>, name: string, referenceText: string): Promise<Response> {
   const manifests = c.get('registry').manifests;
@@ -24,7 +24,8 @@ export async function getManifest(c: Context<AppEnv>, name: string, referenceTex
 export async function putManifest(c: Context<AppEnv>, name: string, referenceText: string): Promise<Response> {
   const reference = parseReference(referenceText);
   const tags = tagParameters(c, reference);
-  const body = await readLimited(c, c.get('config').maxManifestBytes);
+  const limit = c.get('config').maxManifestBytes;
+  const body = await readLimited(c, limit, () => new RegistryError('PAYLOAD_TOO_LARGE', `manifest exceeds the limit of ${limit} bytes`, { limit }));
   const result = await c.get('registry').manifests.put(name, reference, body, normalizeContentType(c.req.header('Content-Type')), tags);
   const headers = new Headers({
     Location: `/v2/${name}/manifests/${result.digest.digest}`,
@@ -69,32 +70,3 @@ function manifestHeaders(digest: string, mediaType: string, size: number): Recor
   return { 'Content-Type': mediaType, 'Content-Length': String(size), 'Docker-Content-Digest': digest };
 }
 
-/** Reads a manifest body, refusing more than `limit` bytes without reading past it. */
-async function readLimited(c: Context<AppEnv>, limit: number): Promise<Uint8Array<ArrayBuffer>> {
-  const tooLarge = (): RegistryError =>
-    new RegistryError('PAYLOAD_TOO_LARGE', `manifest exceeds the limit of ${limit} bytes`, { limit });
-  const declared = contentLength(c);
-  if (declared !== undefined && declared > limit) throw tooLarge();
-  const body = c.req.raw.body;
-  if (!body) return new Uint8Array(0);
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  const reader = body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > limit) {
-      await reader.cancel();
-      throw tooLarge();
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return bytes;
-}

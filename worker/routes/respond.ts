@@ -29,6 +29,34 @@ export function bodyOf(c: Context<AppEnv>): ReadableStream<Uint8Array> | null {
   return c.req.raw.body;
 }
 
+/** Reads a small body (manifest, JSON), refusing more than `limit` bytes without reading past it. */
+export async function readLimited(c: Context<AppEnv>, limit: number, tooLarge: () => Error): Promise<Uint8Array<ArrayBuffer>> {
+  const declared = contentLength(c);
+  if (declared !== undefined && declared > limit) throw tooLarge();
+  const body = c.req.raw.body;
+  if (!body) return new Uint8Array(0);
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const reader = body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > limit) {
+      await reader.cancel();
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return bytes;
+}
+
 export function byteLength(text: string): number {
   return new TextEncoder().encode(text).byteLength;
 }

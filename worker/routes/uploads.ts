@@ -11,7 +11,11 @@ import { isValidName } from '../oci/reference.ts';
 import { rangeHeaders, type AppendInput, type UploadSession } from '../registry/uploads.ts';
 import { bodyOf, contentLength, empty } from './respond.ts';
 
-export async function startUpload(c: Context<AppEnv>, name: string): Promise<Response> {
+export function startUpload(c: Context<AppEnv>, name: string): Promise<Response> {
+  return withPushHint(c, name, () => start(c, name));
+}
+
+async function start(c: Context<AppEnv>, name: string): Promise<Response> {
   const registry = c.get('registry');
   const mounted = await tryMount(c, name);
   if (mounted) return mounted;
@@ -48,14 +52,20 @@ export async function uploadStatus(c: Context<AppEnv>, name: string, uploadId: s
   return empty(204, rangeHeaders(session));
 }
 
-export async function patchUpload(c: Context<AppEnv>, name: string, uploadId: string): Promise<Response> {
-  const uploads = c.get('registry').uploads;
-  const session = await uploads.get(name, uploadId);
-  const updated = await uploads.append(session, appendInput(c));
-  return empty(202, { ...rangeHeaders(updated), ...chunkHeaders(c) });
+export function patchUpload(c: Context<AppEnv>, name: string, uploadId: string): Promise<Response> {
+  return withPushHint(c, name, async () => {
+    const uploads = c.get('registry').uploads;
+    const session = await uploads.get(name, uploadId);
+    const updated = await uploads.append(session, appendInput(c));
+    return empty(202, { ...rangeHeaders(updated), ...chunkHeaders(c) });
+  });
 }
 
-export async function finishUpload(c: Context<AppEnv>, name: string, uploadId: string): Promise<Response> {
+export function finishUpload(c: Context<AppEnv>, name: string, uploadId: string): Promise<Response> {
+  return withPushHint(c, name, () => finish(c, name, uploadId));
+}
+
+async function finish(c: Context<AppEnv>, name: string, uploadId: string): Promise<Response> {
   const uploads = c.get('registry').uploads;
   const session: UploadSession = await uploads.get(name, uploadId);
   const digestParam = c.req.query('digest');
@@ -71,6 +81,26 @@ export async function cancelUpload(c: Context<AppEnv>, name: string, uploadId: s
   return empty(204);
 }
 
+/**
+ * A layer over the deployment's body limit cannot be pushed in one request, which is how docker,
+ * podman and skopeo send every layer. The 413 names the limit and the exact command that pushes
+ * such a layer anyway (`berth push` sends the bytes straight to the bucket, or in chunks under
+ * the limit), for this registry and repository.
+ */
+async function withPushHint(c: Context<AppEnv>, name: string, run: () => Promise<Response>): Promise<Response> {
+  try {
+    return await run();
+  } catch (error) {
+    if (!(error instanceof RegistryError) || error.code !== 'PAYLOAD_TOO_LARGE') throw error;
+    const url = c.get('config').publicUrl ?? new URL(c.req.url).origin;
+    const command = `npm run berth -- --url ${url} push docker-daemon:IMAGE:TAG ${name}:TAG`;
+    const detail = typeof error.detail === 'object' && error.detail !== null ? error.detail : {};
+    throw new RegistryError('PAYLOAD_TOO_LARGE', `${error.message}; push it with Berth's CLI instead: ${command}`, { ...detail, command }, {
+      headers: error.headers,
+    });
+  }
+}
+
 function appendInput(c: Context<AppEnv>): AppendInput {
   const rangeHeader = c.req.header('Content-Range');
   const input: AppendInput = { body: bodyOf(c) };
@@ -84,7 +114,15 @@ function created(name: string, digest: string): Response {
   return empty(201, { Location: `/v2/${name}/blobs/${digest}`, 'Docker-Content-Digest': digest });
 }
 
+/**
+ * `OCI-Chunk-Min-Length` (distribution-spec v1.1, "Pushing a blob in chunks") and the largest
+ * chunk this deployment takes, `OCI-Chunk-Max-Length` (proposed in distribution-spec #485/#486;
+ * regclient reads it, and `berth push` sizes its chunks by it where it cannot upload directly).
+ */
 function chunkHeaders(c: Context<AppEnv>): Record<string, string> {
-  const min = c.get('config').chunkMinLength;
-  return min ? { 'OCI-Chunk-Min-Length': String(min) } : {};
+  const { chunkMinLength, maxBodyBytes } = c.get('config');
+  const headers: Record<string, string> = {};
+  if (chunkMinLength) headers['OCI-Chunk-Min-Length'] = String(chunkMinLength);
+  if (maxBodyBytes) headers['OCI-Chunk-Max-Length'] = String(maxBodyBytes);
+  return headers;
 }

@@ -6,9 +6,10 @@
  * Storage, from the environment:
  * - default: the R2 binding `BUCKET`, streaming blob pulls through the Worker;
  * - plus R2's S3 API keys (R2_ACCESS_KEY_ID, R2_SECRET_ACCESS_KEY, R2_BUCKET_NAME and
- *   R2_S3_ENDPOINT or R2_ACCOUNT_ID): the binding still carries all bytes, but blob GETs answer
- *   307 to URLs presigned for `<account>.r2.cloudflarestorage.com` (presigning only works on
- *   that endpoint, not on custom domains, per Cloudflare's R2 presigned URL docs);
+ *   R2_S3_ENDPOINT or R2_ACCOUNT_ID): the binding still carries Berth's own reads and writes, but
+ *   blob GETs answer 307 to URLs presigned for `<account>.r2.cloudflarestorage.com` (presigning
+ *   only works on that endpoint, not on custom domains, per Cloudflare's R2 presigned URL docs),
+ *   and `berth push` PUTs layer parts to presigned URLs there (direct uploads);
  * - BERTH_STORAGE=s3: the S3 driver for everything (the R2 keys above, or BERTH_S3_*).
  *
  * Body size: Workers refuse request bodies over 100/200/500 MB by plan before the code runs;
@@ -101,9 +102,16 @@ async function buildStore(env: CloudflareEnv, vars: EnvLike): Promise<ObjectStor
   if (!s3Options) return createR2Store(env.BUCKET);
   const { createS3Store } = await import('../storage/s3.ts');
   const presigner = createS3Store(s3Options);
-  const presignGet = presigner.presignGet;
-  if (!presignGet) throw new ConfigError('the S3 driver cannot presign with the R2_* settings given');
-  return createR2Store(env.BUCKET, { presign: (key, options) => presignGet.call(presigner, key, options) });
+  const { presignGet, presignUploadPart, listParts } = presigner;
+  if (!presignGet || !presignUploadPart || !listParts) throw new ConfigError('the S3 driver cannot presign with the R2_* settings given');
+  return createR2Store(env.BUCKET, {
+    presign: (key, options) => presignGet.call(presigner, key, options),
+    // Direct uploads (berth push): parts go from the client to R2's S3 endpoint, not through the Worker.
+    direct: {
+      presignUploadPart: (key, uploadId, partNumber, options) => presignUploadPart.call(presigner, key, uploadId, partNumber, options),
+      listParts: (key, uploadId) => listParts.call(presigner, key, uploadId),
+    },
+  });
 }
 
 

@@ -8,7 +8,8 @@
  * - Backend failures that are not already a `StoreError` are wrapped in one naming the driver,
  *   operation and key. `NoSuchUploadError` passes through untouched: it is an answer, not a
  *   failure (the registry maps it to BLOB_UPLOAD_UNKNOWN).
- * - `presignGet` exists on the wrapper only when the inner store has it.
+ * - `presignGet`, `presignUploadPart` and `listParts` exist on the wrapper only when the inner
+ *   store has them.
  */
 import { NoSuchUploadError } from './errors.ts';
 import { StoreError, type ObjectStore } from './types.ts';
@@ -152,6 +153,23 @@ export function checkedStore(inner: ObjectStore): ObjectStore {
     store.presignGet = async (key, options) => {
       assertStoreKey(key);
       return call('presignGet', key, () => presign.call(inner, key, options));
+    };
+  }
+
+  const presignPart = inner.presignUploadPart;
+  if (presignPart) {
+    store.presignUploadPart = async (key, uploadId, partNumber, options) => {
+      assertStoreKey(key);
+      assertInteger('part number', partNumber, 1, maxParts);
+      assertInteger('presign expiry', options.expiresInSeconds, 1, 7 * 24 * 3600);
+      return call('presignUploadPart', key, () => presignPart.call(inner, key, uploadId, partNumber, options));
+    };
+  }
+  const listParts = inner.listParts;
+  if (listParts) {
+    store.listParts = async (key, uploadId) => {
+      assertStoreKey(key);
+      return call('listParts', key, () => listParts.call(inner, key, uploadId));
     };
   }
   return store;

@@ -28,6 +28,13 @@ const R2_MAX_LIST = 1000;
 export interface R2StoreOptions {
   /** Presigner for R2's S3 endpoint; without it blob pulls stream through the Worker. */
   presign?: ObjectStore['presignGet'];
+  /**
+   * Direct uploads through R2's S3 endpoint (presigned UploadPart, ListParts): multipart upload
+   * ids are R2's own, the same whichever API made them, so the binding creates and completes
+   * the upload while clients PUT its parts to the S3 endpoint. Without it, `berth push` falls
+   * back to chunked uploads through the Worker.
+   */
+  direct?: Required<Pick<ObjectStore, 'presignUploadPart' | 'listParts'>>;
 }
 
 export function createR2Store(bucket: R2Bucket, options: R2StoreOptions = {}): ObjectStore {
@@ -146,6 +153,10 @@ export function createR2Store(bucket: R2Bucket, options: R2StoreOptions = {}): O
   };
 
   if (presign) store.presignGet = presign;
+  if (options.direct) {
+    store.presignUploadPart = options.direct.presignUploadPart;
+    store.listParts = options.direct.listParts;
+  }
   return store;
 }
 

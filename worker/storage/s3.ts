@@ -32,6 +32,7 @@ import {
   type PresignOptions,
   type PutOptions,
   type StoredObject,
+  type StoredPart,
 } from './types.ts';
 
 export type { S3StoreOptions } from './s3-config.ts';
@@ -247,6 +248,39 @@ export function createS3Store(options: S3StoreOptions): ObjectStore {
         ResponseContentType: presign.contentType,
       });
       return getSignedUrl(presignClient, command, { expiresIn: presign.expiresInSeconds });
+    }),
+
+    // Direct uploads (registry/direct-uploads.ts): the client PUTs the part to this URL itself.
+    presignUploadPart: (key, uploadId, partNumber, presign: PresignOptions) => attempt('presignUploadPart', key, async ({ sdk, presignClient }) => {
+      const { getSignedUrl } = await import('@aws-sdk/s3-request-presigner');
+      const command = new sdk.UploadPartCommand({ Bucket: bucket, Key: fullKey(key), UploadId: uploadId, PartNumber: partNumber });
+      // Clients send the part as a plain body; the payload hash is not part of the signature.
+      return getSignedUrl(presignClient, command, { expiresIn: presign.expiresInSeconds });
+    }),
+
+    listParts: (key, uploadId) => attempt('listParts', key, async ({ sdk, client }): Promise<StoredPart[]> => {
+      const parts: StoredPart[] = [];
+      let marker: string | undefined;
+      try {
+        // At most 1000 parts per page (S3 ListParts); a 10,000-part upload takes 10 calls.
+        for (;;) {
+          const out = await client.send(new sdk.ListPartsCommand({
+            Bucket: bucket,
+            Key: fullKey(key),
+            UploadId: uploadId,
+            PartNumberMarker: marker,
+          }));
+          for (const part of out.Parts ?? []) {
+            if (part.PartNumber === undefined || !part.ETag) continue;
+            parts.push({ partNumber: part.PartNumber, etag: part.ETag, size: part.Size ?? 0 });
+          }
+          if (!out.IsTruncated || out.NextPartNumberMarker === undefined) break;
+          marker = String(out.NextPartNumberMarker);
+        }
+      } catch (error) {
+        throw asNoSuchUpload(error, key);
+      }
+      return parts.sort((a, b) => a.partNumber - b.partNumber);
     }),
   };
   return store;

@@ -12,6 +12,10 @@
  *   whose backend cannot guarantee that says so in `capabilities.conditionalWrite`.
  * - Multipart: every part except the last has exactly `partSize` bytes (R2's rule); parts may
  *   be uploaded concurrently and in any order; the object appears only at `completeMultipart`.
+ * - Direct uploads (optional, both or neither: `presignUploadPart` and `listParts`): a client PUTs
+ *   a part of a multipart upload straight to the store through a presigned URL, and `listParts`
+ *   reports what the store holds, so Berth completes the upload from the store's own account of
+ *   its parts (registry/direct-uploads.ts). `supportsDirectUpload` tells whether a store has both.
  */
 
 export interface ObjectInfo {
@@ -66,6 +70,11 @@ export interface MultipartPart {
   etag: string;
 }
 
+/** A part as the store holds it (`listParts`). */
+export interface StoredPart extends MultipartPart {
+  size: number;
+}
+
 export interface PresignOptions {
   expiresInSeconds: number;
   /** Content-Type the store should answer with (response-content-type). */
@@ -116,6 +125,24 @@ export interface ObjectStore {
 
   /** A time-limited URL that GETs the object directly from the store (only if `capabilities.presign`). */
   presignGet?(key: string, options: PresignOptions): Promise<string>;
+
+  /**
+   * Optional: a time-limited URL that uploads part `partNumber` of a multipart upload with a
+   * plain `PUT` of the part's bytes (S3 `UploadPart`, presigned). Only `expiresInSeconds` is read.
+   */
+  presignUploadPart?(key: string, uploadId: string, partNumber: number, options: PresignOptions): Promise<string>;
+  /**
+   * Optional, present with `presignUploadPart`: the parts the store holds for an unfinished
+   * multipart upload, ascending by number. An unknown, finished or aborted id is NoSuchUploadError.
+   */
+  listParts?(key: string, uploadId: string): Promise<StoredPart[]>;
+}
+
+/** The optional direct-upload methods, when the store has both. */
+export type DirectUploadStore = ObjectStore & Required<Pick<ObjectStore, 'presignUploadPart' | 'listParts'>>;
+
+export function supportsDirectUpload(store: ObjectStore): store is DirectUploadStore {
+  return typeof store.presignUploadPart === 'function' && typeof store.listParts === 'function';
 }
 
 /** Raised by drivers for backend failures; the HTTP edge turns it into a 5xx. */
