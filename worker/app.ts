@@ -33,6 +33,12 @@ import { TokenAuthorizer } from './auth/token-authorizer.ts';
 import {
   cancelDirectUpload, directUploadParts, directUploadStatus, finishDirectUpload, startDirectUpload,
 } from './routes/direct-uploads.ts';
+import { healthz, readyz } from './routes/health.ts';
+import { mountMetrics } from './routes/metrics.ts';
+import { HTTPException } from 'hono/http-exception';
+import { createLogger, errorFields, type Logger } from './observe/logger.ts';
+import { noMetrics, type Metrics } from './observe/metrics.ts';
+import { observeRequests } from './observe/observe-requests.ts';
 
 export interface RegistryOptions {
   config: RegistryConfig;
@@ -40,20 +46,28 @@ export interface RegistryOptions {
   authorizer: Authorizer;
   /** The runtime's facts (peer address, background work); each entry passes its own. */
   platform?: Platform;
-  /** Where operational lines go (one JSON object per line); never receives secrets. */
-  log?: (line: string) => void;
-  /** Log one line per request (method, path, status, bytes sent). */
+  /** Where operational lines go (observe/logger.ts); never receives secrets. */
+  logger?: Logger;
+  /** Log one line per request (observe/observe-requests.ts lists the fields). */
   accessLog?: boolean;
+  /** What the runtime measures into (observe/metrics.ts); nothing by default. */
+  metrics?: Metrics;
+  /** BERTH_METRICS_TOKEN: `GET /metrics` exists only with it (and a metrics that can scrape). */
+  metricsToken?: string;
+  /** True once the instance is shutting down: `/readyz` answers 503. */
+  draining?: () => boolean;
 }
 
 type Handler = (c: Context<AppEnv>) => Promise<Response> | Response;
 
 export function createRegistry(options: RegistryOptions): Hono<AppEnv> {
   const registry = new Registry(options.store, options.config);
-  const log = options.log ?? ((line: string) => console.log(line));
+  const logger = options.logger ?? createLogger({ level: 'info' });
+  const metrics = options.metrics ?? noMetrics;
   const platform = options.platform ?? plainPlatform;
   const app = new Hono<AppEnv>();
 
+  app.use('*', ...observeRequests({ logger, metrics, platform, accessLog: options.accessLog ?? false, trustProxy: options.config.trustProxy }));
   app.use('*', async (c, next) => {
     c.set('registry', registry);
     c.set('config', options.config);
@@ -62,20 +76,11 @@ export function createRegistry(options: RegistryOptions): Hono<AppEnv> {
     c.set('background', (task) => platform.waitUntil(c, task));
     await next();
     c.res.headers.set('Docker-Distribution-API-Version', 'registry/2.0');
-    if (options.accessLog) {
-      const length = c.res.headers.get('Content-Length');
-      log(JSON.stringify({
-        t: 'req',
-        method: c.req.method,
-        path: new URL(c.req.url).pathname,
-        status: c.res.status,
-        bytes: c.res.body === null ? 0 : Number(length ?? 0),
-        // The body size the request declared (a streamed body without Content-Length logs 0).
-        received: Number(c.req.header('Content-Length') ?? 0) || 0,
-      }));
-    }
   });
 
+  app.get('/healthz', () => healthz());
+  app.get('/readyz', (c) => readyz(c, options.draining ?? (() => false)));
+  mountMetrics(app, metrics, options.metricsToken);
   if (options.authorizer instanceof TokenAuthorizer) mountAccountRoutes(app, options.authorizer);
 
   app.all('/v2', (c) => dispatch(c, options.authorizer));
@@ -84,7 +89,8 @@ export function createRegistry(options: RegistryOptions): Hono<AppEnv> {
   app.notFound((c) => renderError(new RegistryError('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`), c.req.method));
   app.onError((error, c) => {
     if (error instanceof RegistryError) return renderError(error, c.req.method);
-    log(JSON.stringify({ t: 'error', method: c.req.method, path: c.req.path, error: describe(error) }));
+    if (error instanceof HTTPException) return error.getResponse();
+    logger.error('unhandled error', { id: c.get('requestId'), method: c.req.method, path: c.req.path, error: errorFields(error) });
     return renderError(new RegistryError('INTERNAL_ERROR'), c.req.method);
   });
   return app;
@@ -195,7 +201,3 @@ function handlerFor(route: V2Route, method: string): Handler {
   }
 }
 
-function describe(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}${error.cause ? ` (cause: ${describe(error.cause)})` : ''}`;
-  return String(error);
-}

@@ -36,6 +36,8 @@ export interface RegistryConfig {
   gcOnSchedule: boolean;
   /** Scheduled GC keeps layer links no manifest references (BERTH_GC_KEEP_UNREFERENCED_LAYERS). */
   gcKeepUnreferencedLayers: boolean;
+  /** Honour X-Forwarded-* from a proxy in front (BERTH_TRUST_PROXY). */
+  trustProxy: boolean;
 }
 
 export class ConfigError extends Error {
@@ -96,6 +98,7 @@ export function registryConfigFromEnv(env: EnvLike, overrides: Partial<RegistryC
     gcGraceSeconds: readInt(env, 'BERTH_GC_GRACE_SECONDS', 3600, 0),
     gcOnSchedule: readBool(env, 'BERTH_GC_ON_SCHEDULE', false),
     gcKeepUnreferencedLayers: readBool(env, 'BERTH_GC_KEEP_UNREFERENCED_LAYERS', false),
+    trustProxy: readBool(env, 'BERTH_TRUST_PROXY', false),
     ...overrides,
   };
   return config;

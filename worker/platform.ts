@@ -26,3 +26,16 @@ export const plainPlatform: Platform = {
   clientAddress: () => undefined,
   waitUntil: (_c, task) => void task.catch(() => undefined),
 };
+
+/**
+ * The client's address. Behind a proxy that sets `X-Forwarded-For` (BERTH_TRUST_PROXY), the
+ * last entry is the one our proxy appended; earlier ones are whatever the client sent.
+ * Otherwise only the platform's peer address counts: headers are the caller's to forge.
+ */
+export function clientAddress(request: Request, trustProxy: boolean, peer: string | undefined): string | null {
+  if (trustProxy) {
+    const forwarded = request.headers.get('x-forwarded-for')?.split(',').at(-1)?.trim();
+    if (forwarded) return forwarded;
+  }
+  return peer ?? null;
+}

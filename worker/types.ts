@@ -12,6 +12,10 @@ export interface AppVariables {
   peerAddress: string | undefined;
   /** Runs work past the response (Workers waitUntil); the task must handle its own errors. */
   background: (task: Promise<unknown>) => void;
+  /** Set by hono/request-id: the caller's well-formed X-Request-Id, or a new UUID. */
+  requestId: string;
+  /** The client's address (platform peer, or X-Forwarded-For with BERTH_TRUST_PROXY). */
+  client: string | null;
 }
 
 export interface AppEnv {

@@ -17,9 +17,10 @@ export interface E2eTarget {
   stop(): Promise<void> | void;
   /**
    * Everything the registry process wrote to stdout so far. With BERTH_ACCESS_LOG=1 in its env,
-   * Berth prints one JSON line per request:
-   *   {"t":"req","method":"GET","path":"/v2/<name>/blobs/sha256:…","status":307,"bytes":0}
-   * where `bytes` counts the response body bytes Berth itself sent.
+   * Berth prints one JSON line per request (worker/observe/observe-requests.ts):
+   *   {"time":…,"level":"info","msg":"request","method":"GET","path":"/v2/<name>/blobs/sha256:…",
+   *    "status":307,"bytesIn":0,"bytesOut":0,…}
+   * where `bytesOut` counts the response body bytes Berth itself sent.
    */
   logs?(): string;
   /** A push+pull account; omitted when the target runs without authentication. */
@@ -62,11 +63,19 @@ export async function loadTarget(name: string): Promise<LoadedTarget> {
 }
 
 export interface AccessLine {
-  t: 'req';
   method: string;
   path: string;
   status: number;
+  /** Response body bytes sent. */
   bytes: number;
+}
+
+interface LoggedRequest {
+  msg: 'request';
+  method: string;
+  path: string;
+  status: number;
+  bytesOut: number;
 }
 
 /** Parses the access-log lines out of a target's stdout; other lines are ignored. */
@@ -76,8 +85,10 @@ export function accessLines(stdout: string): AccessLine[] {
     const text = raw.trim();
     if (!text.startsWith('{')) continue;
     try {
-      const value = JSON.parse(text) as Partial<AccessLine>;
-      if (value.t === 'req' && typeof value.path === 'string' && typeof value.bytes === 'number') lines.push(value as AccessLine);
+      const value = JSON.parse(text) as Partial<LoggedRequest>;
+      if (value.msg === 'request' && typeof value.path === 'string' && typeof value.bytesOut === 'number') {
+        lines.push({ method: String(value.method), path: value.path, status: Number(value.status), bytes: value.bytesOut });
+      }
     } catch {
       // Not every `{` line is ours (a dependency may log JSON too).
     }

@@ -41,13 +41,3 @@ export function bearerChallenge(
   if (error) parts.push(`error=${quote(error)}`);
   return `Bearer ${parts.join(',')}`;
 }
-
-/** The caller's address, only from sources that cannot be forged by the caller. */
-export function clientAddress(req: Request, settings: AuthSettings, fromSocket?: string): string | null {
-  if (settings.trustProxy) {
-    // The last hop was appended by our proxy; earlier entries are whatever the client sent.
-    const forwarded = req.headers.get('x-forwarded-for')?.split(',').at(-1)?.trim();
-    if (forwarded) return forwarded;
-  }
-  return fromSocket ?? null;
-}

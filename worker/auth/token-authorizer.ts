@@ -10,7 +10,8 @@ import type { ObjectStore } from '../storage/types.ts';
 import { RegistryError } from '../oci/errors.ts';
 import { isValidName } from '../oci/reference.ts';
 import { Accounts, type LoginResult } from './accounts.ts';
-import { bearerChallenge, clientAddress, serviceName } from './challenge.ts';
+import { bearerChallenge, serviceName } from './challenge.ts';
+import { clientAddress } from '../platform.ts';
 import { parseAuthorization } from './credentials.ts';
 import { isAdmin, Policy, subjectOf, type Identity } from './policy.ts';
 import { ALL_REPOSITORY_ACTIONS, covers } from './scope.ts';
@@ -59,7 +60,7 @@ export class TokenAuthorizer implements Authorizer {
   }
 
   address(req: Request, fromSocket?: string): string | null {
-    return clientAddress(req, this.settings, fromSocket);
+    return clientAddress(req, this.settings.trustProxy, fromSocket);
   }
 
   unauthorized(req: Request, scopes: readonly AccessRequest[], error?: 'invalid_token' | 'insufficient_scope'): RegistryError {

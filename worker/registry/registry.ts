@@ -10,6 +10,7 @@ import { Listings } from './listings.ts';
 import { DirectUploads } from './direct-uploads.ts';
 import { Manifests } from './manifests.ts';
 import { Uploads } from './uploads.ts';
+import { storeProblem } from './health.ts';
 
 export class Registry {
   readonly blobs: Blobs;
@@ -32,5 +33,10 @@ export class Registry {
   /** Online garbage collection (registry/gc.ts). */
   collectGarbage(options: GcOptions): Promise<GcReport> {
     return collectGarbage(this.store, options);
+  }
+
+  /** Null when the store answers (readiness probe), else why not. */
+  storeProblem(timeoutMs: number): Promise<string | null> {
+    return storeProblem(this.store, timeoutMs);
   }
 }

@@ -17,9 +17,8 @@
  */
 import type { ExecutionContext } from 'hono';
 import { createRegistry } from '../app.ts';
-import type { Platform } from '../platform.ts';
 import { bootstrapAdmin, createAuthorizer } from '../auth/index.ts';
-import { ConfigError, registryConfigFromEnv, type EnvLike, type RegistryConfig } from '../config.ts';
+import { ConfigError, readBool, registryConfigFromEnv, type EnvLike, type RegistryConfig } from '../config.ts';
 import { RegistryError, renderError } from '../oci/errors.ts';
 import { expireUploads } from '../registry/cleanup.ts';
 import { collectGarbage } from '../registry/gc.ts';
@@ -29,12 +28,25 @@ import type { R2Bucket } from '../storage/r2-types.ts';
 import { s3OptionsFromEnv, type S3StoreOptions } from '../storage/s3-config.ts';
 import type { ObjectStore } from '../storage/types.ts';
 import { once } from './once.ts';
+import { createLogger, lineSink, logLevelFromEnv } from '../observe/logger.ts';
+import { createAnalyticsEngineMetrics, type AnalyticsEngineDataset } from '../observe/analytics-engine.ts';
+import { noMetrics, type Metrics } from '../observe/metrics.ts';
+import type { Platform } from '../platform.ts';
 
 /** The Worker's bindings: the R2 bucket plus string vars and secrets. */
 export interface CloudflareEnv {
   BUCKET?: R2Bucket;
+  /** Optional Workers Analytics Engine dataset for request metrics. */
+  BERTH_METRICS?: AnalyticsEngineDataset;
   [name: string]: unknown;
 }
+
+/** Cloudflare's edge sets CF-Connecting-IP and drops any copy the client sent; waitUntil keeps work alive. */
+const workersPlatform: Platform = {
+  name: 'workers',
+  clientAddress: (c) => c.req.header('cf-connecting-ip') ?? undefined,
+  waitUntil: (c, task) => c.executionCtx.waitUntil(task.catch(() => undefined)),
+};
 
 /** Workers' ScheduledController, reduced to what the cleanup job reads. */
 export interface ScheduledEventLike {
@@ -46,6 +58,7 @@ interface Core {
   vars: EnvLike;
   config: RegistryConfig;
   store: ObjectStore;
+  metrics: Metrics;
 }
 
 type RegistryApp = ReturnType<typeof createRegistry>;
@@ -115,13 +128,6 @@ async function buildStore(env: CloudflareEnv, vars: EnvLike): Promise<ObjectStor
 }
 
 
-/** Cloudflare's edge sets CF-Connecting-IP and drops any copy the client sent; waitUntil keeps work alive. */
-const workersPlatform: Platform = {
-  name: 'workers',
-  clientAddress: (c) => c.req.header('cf-connecting-ip') ?? undefined,
-  waitUntil: (c, task) => c.executionCtx.waitUntil(task.catch(() => undefined)),
-};
-
 // Bindings do not change within an isolate, so the first request's env builds everything.
 let firstEnv: CloudflareEnv | undefined;
 
@@ -129,15 +135,20 @@ const core = once(async (): Promise<Core> => {
   const env = firstEnv ?? {};
   const vars = stringVars(env);
   const config = registryConfigFromEnv(vars);
-  const store = checkedStore(await buildStore(env, vars));
-  return { vars, config, store };
+  const dataset = env.BERTH_METRICS;
+  const metrics = dataset && typeof dataset.writeDataPoint === 'function' ? createAnalyticsEngineMetrics(dataset) : noMetrics;
+  const store = checkedStore(await buildStore(env, vars), metrics.storeCall.bind(metrics));
+  return { vars, config, store, metrics };
 });
 
 const app = once(async (): Promise<RegistryApp> => {
-  const { vars, config, store } = await core();
-  const authorizer = await createAuthorizer(store, vars);
-  await bootstrapAdmin(store, vars, (message: string) => console.log(message));
-  return createRegistry({ config, store, authorizer, platform: workersPlatform });
+  const { vars, config, store, metrics } = await core();
+  const logger = createLogger({ level: logLevelFromEnv(vars) });
+  const log = lineSink(logger);
+  const authorizer = createAuthorizer(store, vars, { log });
+  await bootstrapAdmin(store, vars, log);
+  const accessLog = readBool(vars, 'BERTH_ACCESS_LOG', false);
+  return createRegistry({ config, store, authorizer, logger, accessLog, metrics, platform: workersPlatform });
 });
 
 export default {

@@ -30,9 +30,12 @@ import { Hono } from 'hono';
 import { handle, streamHandle } from 'hono/aws-lambda';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { createRegistry } from '../app.ts';
-import type { Platform } from '../platform.ts';
 import { createAuthorizer, bootstrapAdmin } from '../auth/index.ts';
 import { MiB, readBool, registryConfigFromEnv, type EnvLike, type RegistryConfig } from '../config.ts';
+import { createLogger, lineSink, logLevelFromEnv } from '../observe/logger.ts';
+import { createEmfMetrics } from '../observe/cloudwatch-emf.ts';
+import type { Metrics } from '../observe/metrics.ts';
+import type { Platform } from '../platform.ts';
 import { RegistryError, renderError } from '../oci/errors.ts';
 import { expireUploads } from '../registry/cleanup.ts';
 import { collectGarbage, type GcReport } from '../registry/gc.ts';
@@ -52,7 +55,19 @@ interface Core {
   env: EnvLike;
   config: RegistryConfig;
   store: ObjectStore;
+  metrics: Metrics;
 }
+
+/**
+ * A Function URL event names the caller in requestContext.http.sourceIp (set by AWS, not the
+ * client). Lambda may freeze the process once the response ends, so background work is best
+ * effort: it runs on while the instance is warm.
+ */
+const lambdaPlatform: Platform = {
+  name: 'lambda',
+  clientAddress: (c) => (c.env as { requestContext?: { http?: { sourceIp?: string } } } | undefined)?.requestContext?.http?.sourceIp,
+  waitUntil: (_c, task) => void task.catch(() => undefined),
+};
 
 /** Lambda's defaults for the body limit and the advertised chunk size, unless the env says otherwise. */
 export function lambdaConfigFromEnv(env: EnvLike): RegistryConfig {
@@ -108,27 +123,20 @@ export async function resolveParameters(env: EnvLike, client?: SSMClient): Promi
 async function buildCore(): Promise<Core> {
   const env = await resolveParameters(process.env);
   const config = lambdaConfigFromEnv(env);
-  const store = checkedStore(createS3Store(s3OptionsFromEnv(env)));
-  return { env, config, store };
+  // BERTH_METRICS=false turns the embedded-metric lines off (they cost as CloudWatch metrics).
+  const metrics = createEmfMetrics({ write: readBool(env, 'BERTH_METRICS', true) ? undefined : () => {} });
+  const store = checkedStore(createS3Store(s3OptionsFromEnv(env)), metrics.storeCall.bind(metrics));
+  return { env, config, store, metrics };
 }
 
-/**
- * A Function URL event names the caller in requestContext.http.sourceIp (set by AWS, not the
- * client). Lambda may freeze the process once the response ends, so background work is best
- * effort: it runs on while the instance is warm.
- */
-const lambdaPlatform: Platform = {
-  name: 'lambda',
-  clientAddress: (c) => (c.env as { requestContext?: { http?: { sourceIp?: string } } } | undefined)?.requestContext?.http?.sourceIp,
-  waitUntil: (_c, task) => void task.catch(() => undefined),
-};
-
 async function buildApp(): Promise<Hono<AppEnv>> {
-  const { env, config, store } = await core();
-  const log = (line: string): void => console.log(line);
+  const { env, config, store, metrics } = await core();
+  const logger = createLogger({ level: logLevelFromEnv(env) });
+  const log = lineSink(logger);
   const authorizer = createAuthorizer(store, env, { log });
   await bootstrapAdmin(store, env, log);
-  return createRegistry({ config, store, authorizer, platform: lambdaPlatform, log, accessLog: readBool(env, 'BERTH_ACCESS_LOG', false) });
+  const accessLog = readBool(env, 'BERTH_ACCESS_LOG', false);
+  return createRegistry({ config, store, authorizer, logger, accessLog, metrics, platform: lambdaPlatform });
 }
 
 

@@ -1,13 +1,15 @@
 /**
  * The plain Node server: `npm start`. Embedded default: filesystem store under ./data on
- * 127.0.0.1:5000. HOST, PORT, BERTH_DATA_DIR and BERTH_STORAGE (fs | s3) override it.
+ * 127.0.0.1:5000. HOST, PORT, BERTH_DATA_DIR and BERTH_STORAGE (fs | s3) override it;
+ * BERTH_TLS_CERT/BERTH_TLS_KEY serve HTTPS (node-tls.ts); SIGTERM drains (node-shutdown.ts).
  * A bad configuration stops startup with a one-line reason.
  */
 import { serve } from '@hono/node-server';
+import { createServer as createHttpsServer } from 'node:https';
 import path from 'node:path';
 import type { Server } from 'node:http';
+import type { Server as TlsServer } from 'node:tls';
 import { createRegistry } from '../app.ts';
-import type { Platform } from '../platform.ts';
 import { ConfigError, readBool, readInt, registryConfigFromEnv, type EnvLike } from '../config.ts';
 import { checkedStore } from '../storage/checked.ts';
 import { createFsStore } from '../storage/fs.ts';
@@ -15,6 +17,11 @@ import type { ObjectStore } from '../storage/types.ts';
 import { createAuthorizer, bootstrapAdmin } from '../auth/index.ts';
 import { expireUploads } from '../registry/cleanup.ts';
 import { collectGarbage } from '../registry/gc.ts';
+import { createLogger, errorFields, lineSink, logLevelFromEnv, type Logger } from '../observe/logger.ts';
+import { noMetrics, type Metrics } from '../observe/metrics.ts';
+import type { Platform } from '../platform.ts';
+import { loadTlsPair, reloadTlsOnChange, tlsFilesFromEnv } from './node-tls.ts';
+import { handleShutdown } from './node-shutdown.ts';
 
 const CLEANUP_INTERVAL_MS = 30 * 60 * 1000;
 
@@ -25,20 +32,31 @@ const nodePlatform: Platform = {
   waitUntil: (_c, task) => void task.catch(() => undefined),
 };
 
-async function storeFromEnv(env: EnvLike): Promise<{ store: ObjectStore; description: string }> {
+async function storeFromEnv(env: EnvLike, metrics: Metrics): Promise<{ store: ObjectStore; description: string }> {
   const kind = (env.BERTH_STORAGE ?? 'fs').trim().toLowerCase();
+  const observe = metrics.storeCall.bind(metrics);
   if (kind === 'fs') {
     const root = path.resolve(env.BERTH_DATA_DIR?.trim() || 'data');
-    return { store: checkedStore(createFsStore({ root })), description: `filesystem at ${root}` };
+    return { store: checkedStore(createFsStore({ root }), observe), description: `filesystem at ${root}` };
   }
   if (kind === 's3') {
     const { createS3Store } = await import('../storage/s3.ts');
     const { s3OptionsFromEnv } = await import('../storage/s3-config.ts');
     const options = s3OptionsFromEnv(env);
     const where = options.endpoint ? ` at ${options.endpoint}` : '';
-    return { store: checkedStore(createS3Store(options)), description: `S3 bucket ${options.bucket}${where}` };
+    return { store: checkedStore(createS3Store(options), observe), description: `S3 bucket ${options.bucket}${where}` };
   }
   throw new ConfigError(`BERTH_STORAGE must be "fs" or "s3", got "${env.BERTH_STORAGE}"`);
+}
+
+/** BERTH_METRICS_TOKEN turns on `GET /metrics`; a short token would be guessable. */
+function metricsTokenFromEnv(env: EnvLike): string | undefined {
+  const token = env.BERTH_METRICS_TOKEN?.trim();
+  if (!token) return undefined;
+  if (token.length < 16 || !/^[A-Za-z0-9._~+/-]+=*$/.test(token)) {
+    throw new ConfigError('BERTH_METRICS_TOKEN must be at least 16 characters of A-Z a-z 0-9 . _ ~ + / - (openssl rand -hex 24 makes one)');
+  }
+  return token;
 }
 
 async function main(): Promise<void> {
@@ -46,13 +64,28 @@ async function main(): Promise<void> {
   const host = env.HOST?.trim() || '127.0.0.1';
   const port = readInt(env, 'PORT', 5000, 0, 65535);
   const config = registryConfigFromEnv(env);
-  const { store, description } = await storeFromEnv(env);
-  const log = (line: string): void => console.log(line);
+  const logger = createLogger({ level: logLevelFromEnv(env) });
+  const metricsToken = metricsTokenFromEnv(env);
+  // Loaded only when scraped: prom-client costs start-up time and memory nobody else needs.
+  const metrics = metricsToken ? (await import('../observe/prometheus.ts')).createPrometheusMetrics() : noMetrics;
+  const tlsFiles = tlsFilesFromEnv(env);
+  const tls = tlsFiles ? loadTlsPair(tlsFiles) : undefined;
+  const shutdownTimeoutMs = readInt(env, 'BERTH_SHUTDOWN_TIMEOUT_SECONDS', 8, 0, 3600) * 1000;
+  // A terminal gets the short banner only; anything collecting stdout (a container) gets the log.
+  const accessLog = readBool(env, 'BERTH_ACCESS_LOG', !process.stdout.isTTY);
+  const { store, description } = await storeFromEnv(env, metrics);
+  const log = lineSink(logger);
   const authorizer = createAuthorizer(store, env, { log });
   await bootstrapAdmin(store, env, log);
-  const app = createRegistry({ config, store, authorizer, platform: nodePlatform, log, accessLog: readBool(env, 'BERTH_ACCESS_LOG', false) });
 
-  const server = serve({ fetch: app.fetch, hostname: host, port }) as Server;
+  let draining = (): boolean => false;
+  const app = createRegistry({ config, store, authorizer, logger, accessLog, metrics, metricsToken, platform: nodePlatform, draining: () => draining() });
+  const server = serve({
+    fetch: app.fetch,
+    hostname: host,
+    port,
+    ...(tls ? { createServer: createHttpsServer, serverOptions: { cert: tls.cert, key: tls.key } } : {}),
+  }) as Server;
   // Layers stream for as long as they take; only idle header phases are cut short.
   server.requestTimeout = 0;
   server.headersTimeout = 60_000;
@@ -65,16 +98,35 @@ async function main(): Promise<void> {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
     else socket.destroy();
   });
+  const stopTlsWatch = tlsFiles ? reloadTlsOnChange(server as unknown as TlsServer, tlsFiles, logger) : () => {};
   server.on('listening', () => {
     const address = server.address();
     const actualPort = typeof address === 'object' && address ? address.port : port;
     const shown = `${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
-    log(`Berth registry listening on http://${shown} (storage: ${description})`);
-    log(`  docker login ${shown} -u admin`);
-    log(`  docker tag alpine ${shown}/team/alpine:latest && docker push ${shown}/team/alpine:latest`);
-    log(`  docker pull ${shown}/team/alpine:latest`);
+    const scheme = tls ? 'https' : 'http';
+    if (!process.stdout.isTTY) {
+      logger.info('listening', { url: `${scheme}://${shown}`, storage: description, tls: tls?.summary, accessLog, metrics: Boolean(metricsToken) });
+    } else {
+      console.log(`Berth registry listening on ${scheme}://${shown} (storage: ${description})`);
+      console.log(`  docker login ${shown} -u admin`);
+      console.log(`  docker tag alpine ${shown}/team/alpine:latest && docker push ${shown}/team/alpine:latest`);
+      console.log(`  docker pull ${shown}/team/alpine:latest`);
+    }
   });
 
+  const timer = startCleanup(store, config, logger);
+  const shutdown = handleShutdown(server, {
+    timeoutMs: shutdownTimeoutMs,
+    logger,
+    beforeExit: () => {
+      clearInterval(timer);
+      stopTlsWatch();
+    },
+  });
+  draining = shutdown.draining;
+}
+
+function startCleanup(store: ObjectStore, config: ReturnType<typeof registryConfigFromEnv>, logger: Logger): NodeJS.Timeout {
   let cleaning = false;
   const timer = setInterval(() => {
     if (cleaning) return; // a long GC is still running: skip this tick
@@ -87,22 +139,15 @@ async function main(): Promise<void> {
           dryRun: false,
           graceSeconds: config.gcGraceSeconds,
           keepUnreferencedLayers: config.gcKeepUnreferencedLayers,
-          log,
+          log: lineSink(logger),
         });
       }
     })()
-      .catch((error: unknown) => log(JSON.stringify({ t: 'error', job: 'cleanup', error: String(error) })))
+      .catch((error: unknown) => logger.error('cleanup job failed', { job: 'cleanup', error: errorFields(error) }))
       .finally(() => (cleaning = false));
   }, CLEANUP_INTERVAL_MS);
   timer.unref();
-
-  const stop = (): void => {
-    clearInterval(timer);
-    server.close(() => process.exit(0));
-    setTimeout(() => process.exit(0), 2000).unref();
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  return timer;
 }
 
 main().catch((error: unknown) => {

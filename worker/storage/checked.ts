@@ -10,6 +10,8 @@
  *   failure (the registry maps it to BLOB_UPLOAD_UNKNOWN).
  * - `presignGet`, `presignUploadPart` and `listParts` exist on the wrapper only when the inner
  *   store has them.
+ * - Every call is timed and reported to `observe` (the metrics seam) with its outcome; a
+ *   missing upload is an answer, so it counts as ok.
  */
 import { NoSuchUploadError } from './errors.ts';
 import { StoreError, type ObjectStore } from './types.ts';
@@ -76,15 +78,23 @@ function assertInteger(name: string, value: number, min: number, max: number): v
   }
 }
 
-export function checkedStore(inner: ObjectStore): ObjectStore {
+/** Told of every store call: its operation, duration and whether the backend failed. */
+export type StoreCallObserver = (operation: string, seconds: number, outcome: 'ok' | 'error') => void;
+
+export function checkedStore(inner: ObjectStore, observe: StoreCallObserver = () => {}): ObjectStore {
   const driver = inner.name;
   const { minPartSize, maxParts } = inner.capabilities;
 
   async function call<T>(operation: string, key: string, run: () => Promise<T>): Promise<T> {
+    const started = performance.now();
     try {
-      return await run();
+      const result = await run();
+      observe(operation, (performance.now() - started) / 1000, 'ok');
+      return result;
     } catch (error) {
-      if (error instanceof StoreError || error instanceof NoSuchUploadError) throw error;
+      const answer = error instanceof NoSuchUploadError;
+      observe(operation, (performance.now() - started) / 1000, answer ? 'ok' : 'error');
+      if (error instanceof StoreError || answer) throw error;
       throw new StoreError(driver, operation, key, { cause: error });
     }
   }
