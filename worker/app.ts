@@ -72,6 +72,7 @@ export function createRegistry(options: RegistryOptions): Hono<AppEnv> {
     c.set('registry', registry);
     c.set('config', options.config);
     c.set('authorizer', options.authorizer);
+    c.set('metrics', metrics);
     c.set('peerAddress', platform.clientAddress(c));
     c.set('background', (task) => platform.waitUntil(c, task));
     await next();

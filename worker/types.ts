@@ -2,6 +2,7 @@
 import type { Authorizer, Principal } from './auth/types.ts';
 import type { Registry } from './registry/registry.ts';
 import type { RegistryConfig } from './config.ts';
+import type { Metrics } from './observe/metrics.ts';
 
 export interface AppVariables {
   registry: Registry;
@@ -14,6 +15,8 @@ export interface AppVariables {
   background: (task: Promise<unknown>) => void;
   /** Set by hono/request-id: the caller's well-formed X-Request-Id, or a new UUID. */
   requestId: string;
+  /** Where routes report what the access line cannot see (GC runs). */
+  metrics: Metrics;
   /** The client's address (platform peer, or X-Forwarded-For with BERTH_TRUST_PROXY). */
   client: string | null;
 }

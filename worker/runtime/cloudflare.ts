@@ -20,8 +20,7 @@ import { createRegistry } from '../app.ts';
 import { bootstrapAdmin, createAuthorizer } from '../auth/index.ts';
 import { ConfigError, readBool, registryConfigFromEnv, type EnvLike, type RegistryConfig } from '../config.ts';
 import { RegistryError, renderError } from '../oci/errors.ts';
-import { expireUploads } from '../registry/cleanup.ts';
-import { collectGarbage } from '../registry/gc.ts';
+import { runScheduledJob } from '../registry/scheduled.ts';
 import { checkedStore } from '../storage/checked.ts';
 import { createR2Store } from '../storage/r2.ts';
 import type { R2Bucket } from '../storage/r2-types.ts';
@@ -172,18 +171,9 @@ export default {
    */
   async scheduled(event: ScheduledEventLike, env: CloudflareEnv, ctx: ExecutionContext): Promise<void> {
     firstEnv ??= env;
-    const job = core().then(async ({ store, config }) => {
-      const result = await expireUploads(store, config, new Date(event.scheduledTime));
-      console.log(JSON.stringify({ job: 'expire-uploads', cron: event.cron, expired: result.expired }));
-      if (config.gcOnSchedule) {
-        const gc = await collectGarbage(store, {
-          dryRun: false,
-          graceSeconds: config.gcGraceSeconds,
-          keepUnreferencedLayers: config.gcKeepUnreferencedLayers,
-          deadline: GC_BUDGET_MS,
-        });
-        console.log(JSON.stringify({ job: 'gc', cron: event.cron, ...gc }));
-      }
+    const job = core().then(async ({ store, config, metrics, vars }) => {
+      const logger = createLogger({ level: logLevelFromEnv(vars) });
+      await runScheduledJob(store, config, { logger, metrics, now: new Date(event.scheduledTime), gcBudgetMs: GC_BUDGET_MS });
     });
     ctx.waitUntil(job);
     await job;

@@ -37,8 +37,7 @@ import { createEmfMetrics } from '../observe/cloudwatch-emf.ts';
 import type { Metrics } from '../observe/metrics.ts';
 import type { Platform } from '../platform.ts';
 import { RegistryError, renderError } from '../oci/errors.ts';
-import { expireUploads } from '../registry/cleanup.ts';
-import { collectGarbage, type GcReport } from '../registry/gc.ts';
+import { runScheduledJob, type ScheduledJobResult } from '../registry/scheduled.ts';
 import { checkedStore } from '../storage/checked.ts';
 import { createS3Store } from '../storage/s3.ts';
 import { s3OptionsFromEnv } from '../storage/s3-config.ts';
@@ -176,17 +175,7 @@ const GC_BUDGET_MS = 12 * 60 * 1000;
  * EventBridge schedule: expire upload sessions older than BERTH_UPLOAD_EXPIRY_SECONDS, then, with
  * BERTH_GC_ON_SCHEDULE=true, collect garbage (registry/gc.ts).
  */
-export async function scheduled(): Promise<{ expired: number; gc?: GcReport }> {
-  const { config, store } = await core();
-  const result = await expireUploads(store, config);
-  console.log(JSON.stringify({ job: 'expire-uploads', expired: result.expired }));
-  if (!config.gcOnSchedule) return result;
-  const gc = await collectGarbage(store, {
-    dryRun: false,
-    graceSeconds: config.gcGraceSeconds,
-    keepUnreferencedLayers: config.gcKeepUnreferencedLayers,
-    deadline: GC_BUDGET_MS,
-  });
-  console.log(JSON.stringify({ job: 'gc', ...gc }));
-  return { ...result, gc };
+export async function scheduled(): Promise<ScheduledJobResult> {
+  const { env, config, store, metrics } = await core();
+  return runScheduledJob(store, config, { logger: createLogger({ level: logLevelFromEnv(env) }), metrics, gcBudgetMs: GC_BUDGET_MS });
 }

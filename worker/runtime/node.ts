@@ -10,13 +10,12 @@ import path from 'node:path';
 import type { Server } from 'node:http';
 import type { Server as TlsServer } from 'node:tls';
 import { createRegistry } from '../app.ts';
-import { ConfigError, readBool, readInt, registryConfigFromEnv, type EnvLike } from '../config.ts';
+import { ConfigError, readBool, readInt, registryConfigFromEnv, type EnvLike, type RegistryConfig } from '../config.ts';
 import { checkedStore } from '../storage/checked.ts';
 import { createFsStore } from '../storage/fs.ts';
 import type { ObjectStore } from '../storage/types.ts';
 import { createAuthorizer, bootstrapAdmin } from '../auth/index.ts';
-import { expireUploads } from '../registry/cleanup.ts';
-import { collectGarbage } from '../registry/gc.ts';
+import { runScheduledJob } from '../registry/scheduled.ts';
 import { createLogger, errorFields, lineSink, logLevelFromEnv, type Logger } from '../observe/logger.ts';
 import { noMetrics, type Metrics } from '../observe/metrics.ts';
 import type { Platform } from '../platform.ts';
@@ -114,7 +113,7 @@ async function main(): Promise<void> {
     }
   });
 
-  const timer = startCleanup(store, config, logger);
+  const timer = startCleanup(store, config, logger, metrics);
   const shutdown = handleShutdown(server, {
     timeoutMs: shutdownTimeoutMs,
     logger,
@@ -126,23 +125,12 @@ async function main(): Promise<void> {
   draining = shutdown.draining;
 }
 
-function startCleanup(store: ObjectStore, config: ReturnType<typeof registryConfigFromEnv>, logger: Logger): NodeJS.Timeout {
+function startCleanup(store: ObjectStore, config: RegistryConfig, logger: Logger, metrics: Metrics): NodeJS.Timeout {
   let cleaning = false;
   const timer = setInterval(() => {
     if (cleaning) return; // a long GC is still running: skip this tick
     cleaning = true;
-    (async () => {
-      await expireUploads(store, config);
-      // Opt-in (BERTH_GC_ON_SCHEDULE): deleted images free their storage without an admin call.
-      if (config.gcOnSchedule) {
-        await collectGarbage(store, {
-          dryRun: false,
-          graceSeconds: config.gcGraceSeconds,
-          keepUnreferencedLayers: config.gcKeepUnreferencedLayers,
-          log: lineSink(logger),
-        });
-      }
-    })()
+    runScheduledJob(store, config, { logger, metrics })
       .catch((error: unknown) => logger.error('cleanup job failed', { job: 'cleanup', error: errorFields(error) }))
       .finally(() => (cleaning = false));
   }, CLEANUP_INTERVAL_MS);

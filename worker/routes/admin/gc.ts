@@ -8,6 +8,7 @@ import type { AppEnv } from '../../types.ts';
 import { RegistryError } from '../../oci/errors.ts';
 import type { TokenAuthorizer } from '../../auth/token-authorizer.ts';
 import { adminOnly } from './guards.ts';
+import { gcSample } from '../../registry/scheduled.ts';
 
 export async function runGc(c: Context<AppEnv>, auth: TokenAuthorizer): Promise<Response> {
   await adminOnly(c, auth);
@@ -22,5 +23,6 @@ export async function runGc(c: Context<AppEnv>, auth: TokenAuthorizer): Promise<
     keepUnreferencedLayers: flag('keepUnreferencedLayers'),
     graceSeconds: c.get('config').gcGraceSeconds,
   });
+  c.get('metrics').gcRun(gcSample('admin', report));
   return Response.json(report);
 }

@@ -1,0 +1,61 @@
+/**
+ * The scheduled cleanup job, one module for every runtime: Node's timer, the Workers cron
+ * trigger and the Lambda EventBridge rule all call `runScheduledJob`. It expires upload
+ * sessions older than BERTH_UPLOAD_EXPIRY_SECONDS, then, with BERTH_GC_ON_SCHEDULE=true,
+ * collects garbage within the runtime's time budget (gc.ts: a run cut short reports
+ * `complete: false` and the next one starts over).
+ */
+import type { RegistryConfig } from '../config.ts';
+import type { ObjectStore } from '../storage/types.ts';
+import { errorFields, lineSink, type Logger } from '../observe/logger.ts';
+import type { GcSample, Metrics } from '../observe/metrics.ts';
+import { expireUploads, type CleanupResult } from './cleanup.ts';
+import { collectGarbage, type GcReport } from './gc.ts';
+
+export interface ScheduledJobOptions {
+  logger: Logger;
+  metrics: Metrics;
+  /** The schedule's own time (Workers pass the cron's scheduledTime). */
+  now?: Date;
+  /** Wall-clock budget of the GC part, in ms; none by default. */
+  gcBudgetMs?: number;
+}
+
+export interface ScheduledJobResult extends CleanupResult {
+  gc?: GcReport;
+}
+
+export async function runScheduledJob(store: ObjectStore, config: RegistryConfig, options: ScheduledJobOptions): Promise<ScheduledJobResult> {
+  const { logger, metrics } = options;
+  const result: ScheduledJobResult = await expireUploads(store, config, options.now);
+  logger.info('expire-uploads', { job: 'cleanup', ...result });
+  if (!config.gcOnSchedule) return result;
+  const started = Date.now();
+  try {
+    const gc = await collectGarbage(store, {
+      dryRun: false,
+      graceSeconds: config.gcGraceSeconds,
+      keepUnreferencedLayers: config.gcKeepUnreferencedLayers,
+      deadline: options.gcBudgetMs,
+      log: lineSink(logger, 'debug'),
+    });
+    metrics.gcRun(gcSample('schedule', gc));
+    logger.info('gc', { job: 'cleanup', ...gc });
+    return { ...result, gc };
+  } catch (error) {
+    metrics.gcRun({ trigger: 'schedule', outcome: 'failed', seconds: (Date.now() - started) / 1000, bytes: 0, dryRun: false });
+    logger.error('gc failed', { job: 'cleanup', error: errorFields(error) });
+    throw error;
+  }
+}
+
+/** What a GC run tells the metrics. */
+export function gcSample(trigger: GcSample['trigger'], report: GcReport): GcSample {
+  return {
+    trigger,
+    outcome: report.complete ? 'complete' : 'partial',
+    seconds: report.durationMs / 1000,
+    bytes: report.dataObjects.bytes,
+    dryRun: report.dryRun,
+  };
+}
