@@ -29,6 +29,8 @@ import { getToken, postToken } from './routes/token.ts';
 import { createUser, deleteUser, listUsers, setAdmin, setPassword, setRules, showUser, whoami } from './routes/admin/users.ts';
 import { createToken, listTokens, revokeToken } from './routes/admin/tokens.ts';
 import { runGc } from './routes/admin/gc.ts';
+import { promote } from './routes/admin/promotion.ts';
+import { deletePolicy, listPolicies, policyFor, setPolicy } from './routes/admin/policies.ts';
 import { TokenAuthorizer } from './auth/token-authorizer.ts';
 import {
   cancelDirectUpload, directUploadParts, directUploadStatus, finishDirectUpload, startDirectUpload,
@@ -115,6 +117,11 @@ function mountAccountRoutes(app: Hono<AppEnv>, auth: TokenAuthorizer): void {
   app.post('/admin/tokens', to(createToken));
   app.delete('/admin/tokens/:id', to(revokeToken));
   app.post('/admin/gc', to(runGc));
+  app.post('/admin/tags', to(promote));
+  app.get('/admin/policies', to(listPolicies));
+  app.get('/admin/policies/for', to(policyFor));
+  app.put('/admin/policies', to(setPolicy));
+  app.delete('/admin/policies', to(deletePolicy));
 }
 
 async function dispatch(c: Context<AppEnv>, authorizer: Authorizer): Promise<Response> {

@@ -7,7 +7,6 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
@@ -15,6 +14,7 @@ import { startNodeTarget, type NodeTarget } from '../support/target-node.ts';
 import { ADMIN, BASE_ENV } from '../support/targets.ts';
 import { OCI_MANIFEST, RegistryClient, describe as show, randomBlob, type Bytes } from '../support/registry-client.ts';
 import { testPort } from '../support/ports.ts';
+import { countFiles } from '../support/files.ts';
 
 const PORT = testPort(Number(process.env.BERTH_GC_TEST_PORT ?? 15811));
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -26,11 +26,6 @@ interface Report {
   links: { unlinked: number; bytes: number };
   records: { deleted: number };
   dataObjects: { deleted: number; bytes: number };
-}
-
-async function countFiles(dir: string): Promise<number> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
-  return entries.filter((e) => e.isFile()).length;
 }
 
 describe('garbage collection over HTTP (node-fs)', () => {

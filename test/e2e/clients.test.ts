@@ -20,13 +20,12 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Clients, credsArg, dockerUnavailable, hasBinary, pulledDigest, pushedDigest, type Credentials } from '../support/clients.ts';
+import { Clients, clientsReady, credsArg, missingClients, pulledDigest, pushedDigest, type Credentials } from '../support/clients.ts';
 import { accessLines, BerthAdmin, isBlobGet, loadTarget, type E2eTarget } from '../support/e2e-target.ts';
 import { ensureTestImage, MiB, type TestImage } from '../support/images.ts';
 
 const LAYER_MB = Number(process.env.BERTH_E2E_LAYER_MB ?? '100');
 const TARGETS = (process.env.BERTH_E2E_TARGETS ?? 'node,s3,worker').split(',').map((s) => s.trim()).filter(Boolean);
-const REQUIRE_CLIENTS = process.env.BERTH_E2E_REQUIRE === '1';
 const WORK = resolve('.tmp', 'e2e');
 /**
  * Request body limits of deployments whose target does not report `maxBodyBytes`: clients upload
@@ -48,11 +47,7 @@ const MAX_SERVED_BLOB_BYTES = 64 * 1024;
 const ADMIN: Credentials = { username: 'admin', password: `e2e-${createHash('sha256').update(String(process.pid)).digest('hex').slice(0, 20)}` };
 
 const clients = new Clients(join(WORK, 'clients'));
-const missing = {
-  docker: dockerUnavailable(),
-  skopeo: hasBinary('skopeo') ? null : 'skopeo not installed (apt-get install skopeo)',
-  podman: hasBinary('podman') ? null : 'podman not installed (apt-get install podman)',
-};
+const missing = missingClients();
 
 let big: TestImage;
 let small: TestImage;
@@ -163,14 +158,7 @@ for (const name of TARGETS) {
         t.skip(skipReason);
         return false;
       }
-      for (const client of needs) {
-        const why = missing[client];
-        if (!why) continue;
-        if (REQUIRE_CLIENTS) throw new Error(`${why} (BERTH_E2E_REQUIRE=1)`);
-        t.skip(why);
-        return false;
-      }
-      return true;
+      return clientsReady(t, missing, needs);
     }
 
     /** The target's own hook, else Berth's admin API, else a skip reason. */

@@ -149,3 +149,31 @@ export class Clients {
 
 /** `user:password` for skopeo's --src-creds / --dest-creds. */
 export const credsArg = (creds: Credentials): string => `${creds.username}:${creds.password}`;
+
+/** Why each client cannot run here (null when it can), looked up once per suite. */
+export function missingClients(): Record<'docker' | 'skopeo' | 'podman', string | null> {
+  return {
+    docker: dockerUnavailable(),
+    skopeo: hasBinary('skopeo') ? null : 'skopeo not installed (apt-get install skopeo)',
+    podman: hasBinary('podman') ? null : 'podman not installed (apt-get install podman)',
+  };
+}
+
+/**
+ * False (after recording a skip) when one of `needs` is missing; with BERTH_E2E_REQUIRE=1 (CI
+ * installs every client) a missing one throws instead.
+ */
+export function clientsReady(
+  t: { skip(message?: string): void },
+  missing: Record<string, string | null>,
+  needs: readonly string[],
+): boolean {
+  for (const client of needs) {
+    const why = missing[client];
+    if (!why) continue;
+    if (process.env.BERTH_E2E_REQUIRE === '1') throw new Error(`${why} (BERTH_E2E_REQUIRE=1)`);
+    t.skip(why);
+    return false;
+  }
+  return true;
+}

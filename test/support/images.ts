@@ -99,8 +99,8 @@ class HashingFile {
 }
 
 /** Small layer: a directory and a text file. Returned in memory (a few KiB). */
-function smallLayerTar(layerMb: number): Buffer {
-  const text = Buffer.from(`Berth end-to-end test image, large layer ${layerMb} MiB, recipe ${RECIPE}\n`);
+function smallLayerTar(layerMb: number, variant: string): Buffer {
+  const text = Buffer.from(`Berth end-to-end test image, large layer ${layerMb} MiB, recipe ${RECIPE}${variant ? `, variant ${variant}` : ''}\n`);
   return Buffer.concat([
     tarHeader('berth-e2e/', 0, 'dir'),
     tarHeader('berth-e2e/readme.txt', text.length, 'file'),
@@ -111,12 +111,13 @@ function smallLayerTar(layerMb: number): Buffer {
 }
 
 /** Large layer: `berth-e2e/big.bin` of `layerMb` MiB keystream, streamed to `path`. */
-async function writeBigLayerTar(path: string, layerMb: number): Promise<{ digest: string; size: number }> {
+async function writeBigLayerTar(path: string, layerMb: number, variant: string): Promise<{ digest: string; size: number }> {
   const file = new HashingFile(path);
   const size = layerMb * MiB;
   await file.write(tarHeader('berth-e2e/', 0, 'dir'));
   await file.write(tarHeader('berth-e2e/big.bin', size, 'file'));
-  const cipher = createCipheriv('aes-128-ctr', Buffer.alloc(16, 0x42), Buffer.alloc(16, 0));
+  const key = variant ? createHash('sha256').update(variant).digest().subarray(0, 16) : Buffer.alloc(16, 0x42);
+  const cipher = createCipheriv('aes-128-ctr', key, Buffer.alloc(16, 0));
   const zeros = Buffer.alloc(MiB);
   for (let i = 0; i < layerMb; i++) await file.write(cipher.update(zeros));
   await file.write(padding(size));
@@ -140,12 +141,19 @@ export interface ImageOptions {
   dir: string;
   /** Size of the large layer in MiB. */
   layerMb: number;
+  /**
+   * Makes every layer and the config distinct (own image ID), for suites that remove their
+   * images from the shared Docker daemon while other checkouts' suites may be using theirs.
+   */
+  variant?: string;
 }
 
 /** Builds the test image in both forms, or returns the cached build. */
-export async function ensureTestImage({ dir, layerMb }: ImageOptions): Promise<TestImage> {
+export async function ensureTestImage({ dir, layerMb, variant = '' }: ImageOptions): Promise<TestImage> {
   if (!Number.isSafeInteger(layerMb) || layerMb < 1) throw new Error(`layerMb must be a positive integer, got ${layerMb}`);
-  const root = join(dir, `image-${layerMb}mb`);
+  if (!/^[a-z0-9-]*$/.test(variant)) throw new Error(`variant must be lowercase letters, digits and -, got ${variant}`);
+  const name = `${layerMb}mb${variant ? `-${variant}` : ''}`;
+  const root = join(dir, `image-${name}`);
   const metaPath = join(root, 'meta.json');
   if (existsSync(metaPath)) {
     const cached = JSON.parse(readFileSync(metaPath, 'utf8')) as TestImage & { recipe: number };
@@ -157,10 +165,10 @@ export async function ensureTestImage({ dir, layerMb }: ImageOptions): Promise<T
 
   // The big layer is written once, as an OCI blob; the docker archive copies it in.
   const tmpBig = join(root, 'big.tar.tmp');
-  const big = await writeBigLayerTar(tmpBig, layerMb);
+  const big = await writeBigLayerTar(tmpBig, layerMb, variant);
   renameSync(tmpBig, blobPath(layout, big.digest));
 
-  const small = smallLayerTar(layerMb);
+  const small = smallLayerTar(layerMb, variant);
   const smallDiffId = sha256(small);
   const created = '1970-01-01T00:00:00Z';
   const config = Buffer.from(
@@ -168,7 +176,7 @@ export async function ensureTestImage({ dir, layerMb }: ImageOptions): Promise<T
       architecture: 'amd64',
       os: 'linux',
       created,
-      config: { Env: ['PATH=/'], Cmd: ['/berth-e2e/none'], Labels: { 'org.berth.e2e.layer-mb': String(layerMb) } },
+      config: { Env: ['PATH=/'], Cmd: ['/berth-e2e/none'], Labels: { 'org.berth.e2e.layer-mb': String(layerMb), ...(variant ? { 'org.berth.e2e.variant': variant } : {}) } },
       rootfs: { type: 'layers', diff_ids: [smallDiffId, big.digest] },
       history: [
         { created, created_by: 'berth e2e: small layer' },
@@ -214,7 +222,7 @@ export async function ensureTestImage({ dir, layerMb }: ImageOptions): Promise<T
   writeFileSync(join(layout, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
 
   // Docker archive form (the `docker save` layout: manifest.json names config and layer files).
-  const localTag = `berth-e2e/app:${layerMb}mb`;
+  const localTag = `berth-e2e/app:${name}`;
   const hex = (d: string): string => d.slice('sha256:'.length);
   const archiveManifest = Buffer.from(
     JSON.stringify([

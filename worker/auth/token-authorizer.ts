@@ -104,7 +104,10 @@ export class TokenAuthorizer implements Authorizer {
       if (!claims) throw this.unauthorized(req, needed, 'invalid_token');
       const missing = needed.filter((n) => !covers(claims.access, n));
       if (missing.length === 0) {
-        return { subject: claims.subject || null, admin: false, granted: claims.access, via: 'token' };
+        return {
+          subject: claims.subject || null, admin: false, granted: claims.access, via: 'token',
+          confirmAdmin: async () => isAdmin(claims.subject ? await this.accounts.identityOf(claims.subject, claims.robot) : null),
+        };
       }
       // The token lacks a scope. If a fresh token could carry it, say so (401, the client asks
       // again with the scope from the challenge); if the account may never have it, 403.

@@ -29,6 +29,11 @@ export interface Principal {
    * their rules allow on `access`, so `allows` can answer for resources beyond `granted`.
    */
   policy?: (access: AccessRequest) => Action[];
+  /**
+   * For callers whose credentials do not say whether they are an admin (registry tokens carry
+   * scopes only): looks the account up. Used only for the rare admin-only registry operation.
+   */
+  confirmAdmin?: () => Promise<boolean>;
 }
 
 export interface Authorizer {

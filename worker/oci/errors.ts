@@ -38,6 +38,7 @@ const ADMIN_CODES = {
   USER_UNKNOWN: { status: 404, message: 'no such user' },
   USER_EXISTS: { status: 409, message: 'user exists' },
   TOKEN_UNKNOWN: { status: 404, message: 'no such token' },
+  POLICY_UNKNOWN: { status: 404, message: 'no policy for this pattern' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export const ERROR_CODES = { ...REGISTRY_CODES, ...ADMIN_CODES };

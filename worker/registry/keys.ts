@@ -16,7 +16,9 @@
  *                                               (registry/direct-uploads.ts); listed by cleanup
  *   repositories/<name>/_layers/<algo>/<hex>    this repository may read/mount/reference the blob
  *   repositories/<name>/_manifests/<algo>/<hex> manifest bytes (Content-Type in object metadata)
- *   repositories/<name>/_tags/<tag>             {digest}
+ *   repositories/<name>/_tags/<tag>             {digest, pushedAt}: pushedAt orders tags for
+ *                                               retention (older records have none: the
+ *                                               object's own date stands in)
  *   repositories/<name>/_referrers/<algo>/<subject hex>/<algo>/<hex>
  *                                               referrer descriptor (JSON), listed per subject
  *   catalog/<name>                              marker: the repository exists (catalog listing)
@@ -27,6 +29,10 @@
  *                                               secret, owner, scopes, expiry (JSON)
  *   auth/signing-key                            the generated ES256 private JWK every instance
  *                                               signs registry tokens with; created if absent
+ *   policies/<pattern>                          repository policy for a repository glob (JSON,
+ *                                               policy-rules.ts): immutable tags, retention; the
+ *                                               glob is the key's tail, so one listing finds the
+ *                                               longest match
  *
  * Repository name components start with [a-z0-9], so `_layers` and friends never collide with a
  * nested repository name. Listings (catalog, tags, referrers) are prefix listings with
@@ -61,7 +67,9 @@ export type Key =
   | { kind: 'authUsers' }
   | { kind: 'authToken'; id: string }
   | { kind: 'authTokens' }
-  | { kind: 'authSigningKey' };
+  | { kind: 'authSigningKey' }
+  | { kind: 'policy'; pattern: string }
+  | { kind: 'policies' };
 
 const d = (digest: DigestParts): string => `${digest.algorithm}/${digest.hex}`;
 const repoRoot = (repo: string): string => `repositories/${repo}`;
@@ -94,6 +102,8 @@ export function keyOf(key: Key): string {
     case 'authToken': return `auth/tokens/${key.id}`;
     case 'authTokens': return 'auth/tokens/';
     case 'authSigningKey': return 'auth/signing-key';
+    case 'policy': return `policies/${key.pattern}`;
+    case 'policies': return 'policies/';
   }
 }
 

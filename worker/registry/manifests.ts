@@ -13,11 +13,13 @@ import { tryParseDigest, type ParsedDigest } from '../oci/digest.ts';
 import { blobsToCheck, parseManifest, referrerDescriptor, type Descriptor, type ParsedManifest } from '../oci/manifest.ts';
 import type { Reference } from '../oci/reference.ts';
 import { parseDigest } from '../oci/digest.ts';
-import { keyOf } from './keys.ts';
+import { afterPrefix, keyOf } from './keys.ts';
 import { readBytes, readJson, writeJson } from './json-objects.ts';
+import { listPages } from './list-pages.ts';
 import type { Blobs } from './blobs.ts';
 import { mapLimit } from './concurrency.ts';
 import { digestBytes } from './content-digest.ts';
+import type { TagRecord, TagWrites } from './tag-writes.ts';
 
 export interface ManifestRecord {
   digest: ParsedDigest;
@@ -29,9 +31,7 @@ export interface StoredManifest extends ManifestRecord {
   body: Uint8Array<ArrayBuffer>;
 }
 
-export interface TagRecord {
-  digest: string;
-}
+export type { TagRecord } from './tag-writes.ts';
 
 export interface PutManifestResult {
   digest: ParsedDigest;
@@ -45,6 +45,7 @@ export class Manifests {
     private readonly store: ObjectStore,
     private readonly config: RegistryConfig,
     private readonly blobs: Blobs,
+    private readonly tagWrites: TagWrites,
   ) {}
 
   /** Resolves a tag or digest to the digest of a manifest this repository holds. */
@@ -95,6 +96,9 @@ export class Manifests {
       });
     }
     await this.checkReferences(repo, manifest);
+    const tags = reference.kind === 'tag' ? [reference.tag, ...extraTags] : [...extraTags];
+    // Refused before anything is stored: a push that would move an immutable tag changes nothing.
+    const policy = await this.tagWrites.check(repo, tags, digest);
 
     await this.store.put(keyOf({ kind: 'manifest', repo, digest }), body, { contentType: manifest.mediaType });
     if (manifest.subject) {
@@ -107,19 +111,25 @@ export class Manifests {
         );
       }
     }
-    const tags = reference.kind === 'tag' ? [reference.tag, ...extraTags] : extraTags;
-    for (const tag of new Set(tags)) {
-      await writeJson(this.store, keyOf({ kind: 'tag', repo, tag }), { digest: digest.digest } satisfies TagRecord);
-    }
+    await this.tagWrites.write(repo, tags, digest, policy);
     await this.store.put(keyOf({ kind: 'catalogEntry', repo }), '', { ifNoneMatch: true });
     return manifest.subject ? { digest, subject: manifest.subject } : { digest };
   }
 
-  /** DELETE by tag removes the tag; by digest removes the manifest, its tags and its referrer entry. */
-  async delete(repo: string, reference: Reference): Promise<void> {
+  /** Refuses, as a push would, pointing `tags` at `digest` when one of them is immutable elsewhere. */
+  async checkTags(repo: string, tags: readonly string[], digest: ParsedDigest): Promise<void> {
+    await this.tagWrites.check(repo, tags, digest);
+  }
+
+  /**
+   * DELETE by tag removes the tag; by digest removes the manifest, its tags and its referrer
+   * entry. Tags an immutable policy covers go only when `isAdmin` says the caller is an admin.
+   */
+  async delete(repo: string, reference: Reference, isAdmin: () => Promise<boolean> = async () => false): Promise<void> {
     if (reference.kind === 'tag') {
       const key = keyOf({ kind: 'tag', repo, tag: reference.tag });
       if (!(await this.store.head(key))) throw new RegistryError('MANIFEST_UNKNOWN', undefined, { tag: reference.tag });
+      await this.tagWrites.checkDelete(repo, [reference.tag], isAdmin);
       await this.store.delete(key);
       return;
     }
@@ -127,24 +137,25 @@ export class Manifests {
     const key = keyOf({ kind: 'manifest', repo, digest });
     const bytes = await readBytes(this.store, key, this.config.maxManifestBytes);
     if (!bytes) throw new RegistryError('MANIFEST_UNKNOWN', undefined, { digest: digest.digest });
+    const tags = await this.tagsOf(repo, digest);
+    await this.tagWrites.checkDelete(repo, tags, isAdmin);
     const subject = subjectOf(bytes);
     if (subject) await this.store.delete(keyOf({ kind: 'referrer', repo, subject, digest }));
-    await this.deleteTagsOf(repo, digest);
+    await mapLimit(tags, CHECK_CONCURRENCY, (tag) => this.store.delete(keyOf({ kind: 'tag', repo, tag })));
     await this.store.delete(key);
   }
 
-  private async deleteTagsOf(repo: string, digest: ParsedDigest): Promise<void> {
+  /** The tags of `repo` that point to `digest` (one listing of the tags, each read). */
+  private async tagsOf(repo: string, digest: ParsedDigest): Promise<string[]> {
     const prefix = keyOf({ kind: 'tags', repo });
-    let startAfter: string | undefined;
-    for (;;) {
-      const page = await this.store.list({ prefix, startAfter, limit: 1000 });
-      await mapLimit(page.objects, CHECK_CONCURRENCY, async (object) => {
+    const found: string[] = [];
+    for await (const page of listPages(this.store, prefix)) {
+      await mapLimit(page, CHECK_CONCURRENCY, async (object) => {
         const tag = await readJson<TagRecord>(this.store, object.key);
-        if (tag?.digest === digest.digest) await this.store.delete(object.key);
+        if (tag?.digest === digest.digest) found.push(afterPrefix(object.key, prefix));
       });
-      if (!page.truncated || page.objects.length === 0) return;
-      startAfter = page.objects[page.objects.length - 1]?.key;
     }
+    return found;
   }
 
   /** Every config and layer must be linked here; every child of an index must be stored here. */

@@ -9,8 +9,16 @@ import { collectGarbage, type GcOptions, type GcReport } from './gc.ts';
 import { Listings } from './listings.ts';
 import { DirectUploads } from './direct-uploads.ts';
 import { Manifests } from './manifests.ts';
+import { Promotion } from './promotion.ts';
+import { Policies } from './policies.ts';
+import { TagWrites, type Clock } from './tag-writes.ts';
 import { Uploads } from './uploads.ts';
 import { storeProblem } from './health.ts';
+
+export interface RegistryDomainOptions {
+  /** The registry's clock (tag push times, retention ages); tests move it instead of sleeping. */
+  clock?: Clock;
+}
 
 export class Registry {
   readonly blobs: Blobs;
@@ -18,16 +26,23 @@ export class Registry {
   readonly directUploads: DirectUploads;
   readonly manifests: Manifests;
   readonly listings: Listings;
+  readonly promotion: Promotion;
+  readonly policies: Policies;
+  readonly clock: Clock;
 
   constructor(
     private readonly store: ObjectStore,
     readonly config: RegistryConfig,
+    options: RegistryDomainOptions = {},
   ) {
+    this.clock = options.clock ?? (() => new Date());
     this.blobs = new Blobs(store);
     this.uploads = new Uploads(store, config, this.blobs);
     this.directUploads = new DirectUploads(store, config, this.blobs);
-    this.manifests = new Manifests(store, config, this.blobs);
+    this.policies = new Policies(store);
+    this.manifests = new Manifests(store, config, this.blobs, new TagWrites(store, this.policies, this.clock));
     this.listings = new Listings(store);
+    this.promotion = new Promotion(this.manifests, this.blobs);
   }
 
   /** Online garbage collection (registry/gc.ts). */

@@ -49,7 +49,10 @@ function tagParameters(c: Context<AppEnv>, reference: Reference): string[] {
 }
 
 export async function deleteManifest(c: Context<AppEnv>, name: string, referenceText: string): Promise<Response> {
-  await c.get('registry').manifests.delete(name, parseReference(referenceText));
+  const principal = c.get('principal');
+  // Only tags an immutable policy covers need an admin; the lookup happens only for those.
+  const isAdmin = async (): Promise<boolean> => principal.admin || (await principal.confirmAdmin?.()) === true;
+  await c.get('registry').manifests.delete(name, parseReference(referenceText), isAdmin);
   return empty(202);
 }
 

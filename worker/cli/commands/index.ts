@@ -4,8 +4,10 @@
  */
 import type { Command } from './command.ts';
 import { gcCommand } from './gc.ts';
+import { tagCommand } from './tag.ts';
+import { policyCommand } from './policy.ts';
 import { tokensCommand } from './tokens.ts';
 import { rulesCommand, usersCommand } from './users.ts';
 import { whoamiCommand } from './whoami.ts';
 
-export const COMMANDS: readonly Command[] = [whoamiCommand, usersCommand, rulesCommand, tokensCommand, gcCommand];
+export const COMMANDS: readonly Command[] = [whoamiCommand, usersCommand, rulesCommand, tokensCommand, tagCommand, policyCommand, gcCommand];
