@@ -5,7 +5,8 @@
  * repository, so only admins get `registry:catalog:*`.
  */
 import { ALL_REPOSITORY_ACTIONS } from './scope.ts';
-import { matchRules, patternMatches } from './rules.ts';
+import { globMatches } from './glob.ts';
+import { matchRules } from './rules.ts';
 import type { RobotToken } from './robot-tokens.ts';
 import type { UserRecord } from './users.ts';
 import type { AccessRequest, Action } from './types.ts';
@@ -31,7 +32,7 @@ export class Policy {
   constructor(private readonly publicRepos: readonly string[]) {}
 
   isPublic(name: string): boolean {
-    return this.publicRepos.some((p) => patternMatches(p, name));
+    return this.publicRepos.some((p) => globMatches(p, name));
   }
 
   /** Every action `identity` may perform on the resource of `access` (explicit, never `*` for repositories). */

@@ -4,7 +4,7 @@
  */
 import { ConfigError, readBool, readInt, readUrl, type EnvLike } from '../config.ts';
 import { DEFAULT_PBKDF2_ITERATIONS, MAX_PBKDF2_ITERATIONS, MIN_PBKDF2_ITERATIONS } from './password.ts';
-import { isValidPattern } from './rules.ts';
+import { globProblem } from './glob.ts';
 
 export interface AuthSettings {
   mode: 'token' | 'none';
@@ -32,7 +32,8 @@ export function authSettingsFromEnv(env: EnvLike): AuthSettings {
   }
   const publicRepos = (env.BERTH_PUBLIC_REPOS ?? '').split(',').map((p) => p.trim()).filter(Boolean);
   for (const pattern of publicRepos) {
-    if (!isValidPattern(pattern)) throw new ConfigError(`BERTH_PUBLIC_REPOS has an invalid pattern "${pattern}"`);
+    const problem = globProblem(pattern);
+    if (problem) throw new ConfigError(`BERTH_PUBLIC_REPOS has an invalid pattern "${pattern.slice(0, 300)}": ${problem}`);
   }
   const service = env.BERTH_SERVICE?.trim();
   if (service !== undefined && service !== '' && !/^[\x21-\x7e]{1,255}$/.test(service) || service?.includes('"')) {
