@@ -93,6 +93,9 @@ export function createRegistry(options: RegistryOptions): Hono<AppEnv> {
   app.onError((error, c) => {
     if (error instanceof RegistryError) return renderError(error, c.req.method);
     if (error instanceof HTTPException) return error.getResponse();
+    // The client hung up mid-request (an upload cut off, a body timeout): no server fault to
+    // log, and nobody receives this answer. An upload cut off this way publishes nothing.
+    if (c.req.raw.signal.aborted) return renderError(new RegistryError('BLOB_UPLOAD_INVALID', 'the client closed the connection'), c.req.method);
     logger.error('unhandled error', { id: c.get('requestId'), method: c.req.method, path: c.req.path, error: errorFields(error) });
     return renderError(new RegistryError('INTERNAL_ERROR'), c.req.method);
   });

@@ -10,6 +10,8 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export interface NodeTarget {
   url: string;
   dataDir: string;
+  /** The server process (for its memory and file modes in tests). */
+  pid: number;
   logs(): string;
   stop(): Promise<void>;
 }
@@ -30,6 +32,7 @@ export async function startNodeTarget(opts: { port: number; env?: Record<string,
   return {
     url,
     dataDir,
+    pid: spawned.child.pid!,
     logs: spawned.output,
     stop: async () => {
       await spawned.stop();

@@ -23,6 +23,7 @@ const REGISTRY_CODES = {
   TOOMANYREQUESTS: { status: 429, message: 'too many requests' },
   // Not in the OCI table but used by Docker's registry and understood by clients.
   RANGE_INVALID: { status: 416, message: 'invalid content range' },
+  // Uploads over the deployment's body limit (BERTH_MAX_BODY_MB; registry/part-writer.ts).
   PAYLOAD_TOO_LARGE: { status: 413, message: 'request body too large' },
   PAGINATION_NUMBER_INVALID: { status: 400, message: 'invalid number of results requested' },
   NOT_FOUND: { status: 404, message: 'not found' },

@@ -8,6 +8,7 @@
  */
 import type { MultipartPart } from '../storage/types.ts';
 import { RegistryError } from '../oci/errors.ts';
+import { discardRest } from '../http/capped-body.ts';
 
 export interface PartWriterOptions {
   body: ReadableStream<Uint8Array> | null;
@@ -111,25 +112,6 @@ export async function writeParts(options: PartWriterOptions): Promise<PartWriter
   if (failure) throw failure;
   parts.sort((a, b) => a.partNumber - b.partNumber);
   return { parts, tail: concat(gathered, gatheredBytes, new Uint8Array(gatheredBytes)), received };
-}
-
-/**
- * Reads and drops what is left of an over-limit body, up to `budget` more bytes, before the 413
- * goes out. A streamed (chunked) body abandoned mid-way leaves the connection unusable, and in
- * workerd under `wrangler dev` it stalled the next request until that one was aborted (measured);
- * past the budget the body is cancelled instead, so an endless stream cannot hold a Worker.
- */
-export async function discardRest(reader: ReadableStreamDefaultReader<Uint8Array>, budget: number): Promise<void> {
-  let dropped = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) return;
-    dropped += value.byteLength;
-    if (dropped > budget) {
-      await reader.cancel().catch(() => undefined);
-      return;
-    }
-  }
 }
 
 /** Copies `chunks` (`total` bytes) into `target`, which is at least that long. */

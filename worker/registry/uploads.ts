@@ -23,7 +23,8 @@ import { NoSuchUploadError } from '../storage/errors.ts';
 import { keyOf } from './keys.ts';
 import { readBytes, readJson, writeJson } from './json-objects.ts';
 import { finalHex, hasherFor, type UploadHashState } from './upload-hash.ts';
-import { discardRest, payloadTooLarge, writeParts } from './part-writer.ts';
+import { discardRest } from '../http/capped-body.ts';
+import { payloadTooLarge, writeParts } from './part-writer.ts';
 import { assembleUpload, hashStoredObject, type TailReader } from './upload-assembly.ts';
 import type { BlobLocation, Blobs } from './blobs.ts';
 

@@ -19,7 +19,8 @@ import type { AppEnv } from '../types.ts';
 import { parseDigest, type ParsedDigest } from '../oci/digest.ts';
 import { RegistryError } from '../oci/errors.ts';
 import type { DirectUploadSession } from '../registry/direct-uploads.ts';
-import { empty, json, readLimited } from './respond.ts';
+import { readCappedBytes } from '../http/capped-body.ts';
+import { empty, json } from './respond.ts';
 
 /** Largest JSON body accepted: 100 part numbers and a digest fit many times over. */
 const MAX_JSON_BYTES = 16 * 1024;
@@ -100,7 +101,7 @@ function blobHeaders(name: string, digest: ParsedDigest): Record<string, string>
 }
 
 async function readJsonBody(c: Context<AppEnv>): Promise<Record<string, unknown>> {
-  const bytes = await readLimited(c, MAX_JSON_BYTES, () => new RegistryError('PAYLOAD_TOO_LARGE', `JSON body over ${MAX_JSON_BYTES} bytes`));
+  const bytes = await readCappedBytes(c.req.raw, { limit: MAX_JSON_BYTES });
   let value: unknown;
   try {
     value = JSON.parse(new TextDecoder().decode(bytes));

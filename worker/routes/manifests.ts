@@ -4,7 +4,8 @@ import type { AppEnv } from '../types.ts';
 import { RegistryError } from '../oci/errors.ts';
 import { normalizeContentType } from '../oci/media-types.ts';
 import { assertTag, isValidTag, parseReference, type Reference } from '../oci/reference.ts';
-import { empty, readLimited } from './respond.ts';
+import { readCappedBytes } from '../http/capped-body.ts';
+import { empty } from './respond.ts';
 
 export async function getManifest(c: Context<AppEnv>, name: string, referenceText: string): Promise<Response> {
   const manifests = c.get('registry').manifests;
@@ -24,8 +25,7 @@ export async function getManifest(c: Context<AppEnv>, name: string, referenceTex
 export async function putManifest(c: Context<AppEnv>, name: string, referenceText: string): Promise<Response> {
   const reference = parseReference(referenceText);
   const tags = tagParameters(c, reference);
-  const limit = c.get('config').maxManifestBytes;
-  const body = await readLimited(c, limit, () => new RegistryError('PAYLOAD_TOO_LARGE', `manifest exceeds the limit of ${limit} bytes`, { limit }));
+  const body = await readManifestBody(c, c.get('config').maxManifestBytes);
   const result = await c.get('registry').manifests.put(name, reference, body, normalizeContentType(c.req.header('Content-Type')), tags);
   const headers = new Headers({
     Location: `/v2/${name}/manifests/${result.digest.digest}`,
@@ -73,3 +73,15 @@ function manifestHeaders(digest: string, mediaType: string, size: number): Recor
   return { 'Content-Type': mediaType, 'Content-Length': String(size), 'Docker-Content-Digest': digest };
 }
 
+/**
+ * A manifest body, never more than `limit` bytes (http/capped-body.ts). Over the limit: 413
+ * (spec "Pushing Manifests": registries may limit manifest size and SHOULD accept 4 MiB) with
+ * MANIFEST_INVALID, the spec's code for a manifest the registry will not take.
+ */
+function readManifestBody(c: Context<AppEnv>, limit: number): Promise<Uint8Array<ArrayBuffer>> {
+  return readCappedBytes(c.req.raw, {
+    limit,
+    tooLarge: () => new RegistryError('MANIFEST_INVALID', `manifest exceeds the limit of ${limit} bytes`, { limit }, { status: 413 }),
+    broken: () => new RegistryError('MANIFEST_INVALID', 'the manifest body ended early'),
+  });
+}

@@ -1,6 +1,7 @@
 /** Small response helpers shared by the route modules. */
 import type { Context } from 'hono';
 import type { AppEnv } from '../types.ts';
+import { declaredLength } from '../http/capped-body.ts';
 import { nextLink } from '../oci/pagination.ts';
 import type { NamePage } from '../registry/listings.ts';
 
@@ -18,43 +19,13 @@ export function empty(status: number, headers: Record<string, string> = {}): Res
 
 /** Content-Length as a number, or undefined when absent (chunked) or malformed. */
 export function contentLength(c: Context<AppEnv>): number | undefined {
-  const raw = c.req.header('Content-Length');
-  if (raw === undefined || !/^\d{1,16}$/.test(raw.trim())) return undefined;
-  return Number(raw);
+  return declaredLength(c.req.raw.headers);
 }
 
 /** The request body, or null when the request says it has none. */
 export function bodyOf(c: Context<AppEnv>): ReadableStream<Uint8Array> | null {
   if (contentLength(c) === 0) return null;
   return c.req.raw.body;
-}
-
-/** Reads a small body (manifest, JSON), refusing more than `limit` bytes without reading past it. */
-export async function readLimited(c: Context<AppEnv>, limit: number, tooLarge: () => Error): Promise<Uint8Array<ArrayBuffer>> {
-  const declared = contentLength(c);
-  if (declared !== undefined && declared > limit) throw tooLarge();
-  const body = c.req.raw.body;
-  if (!body) return new Uint8Array(0);
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  const reader = body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > limit) {
-      await reader.cancel();
-      throw tooLarge();
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return bytes;
 }
 
 export function byteLength(text: string): number {

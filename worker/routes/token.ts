@@ -10,11 +10,13 @@
 import type { Context } from 'hono';
 import type { AppEnv } from '../types.ts';
 import { parseAuthorization } from '../auth/credentials.ts';
+import { readCappedText } from '../http/capped-body.ts';
 import { signAccessToken, signRefreshToken, verifyRefreshToken } from '../auth/jwt.ts';
 import { subjectOf, type Identity } from '../auth/policy.ts';
 import { parseScopes } from '../auth/scope.ts';
 import { basicUnauthorized, type TokenAuthorizer } from '../auth/token-authorizer.ts';
 
+/** Forms carry a grant and a few scopes: 16 KiB is plenty, and all a stranger may make us hold. */
 const MAX_FORM_BYTES = 16 * 1024;
 
 interface Grant {
@@ -46,9 +48,7 @@ async function grantFromGet(auth: TokenAuthorizer, c: Context<AppEnv>): Promise<
 }
 
 async function grantFromPost(auth: TokenAuthorizer, c: Context<AppEnv>): Promise<Grant | Response> {
-  const text = await c.req.text();
-  if (text.length > MAX_FORM_BYTES) return oauthError(400, 'invalid_request', 'form too large');
-  const form = new URLSearchParams(text);
+  const form = new URLSearchParams(await readCappedText(c.req.raw, { limit: MAX_FORM_BYTES }));
   const scopes = form.getAll('scope');
   const grantType = form.get('grant_type');
   if (grantType === 'password') {

@@ -21,6 +21,7 @@ import { noMetrics, type Metrics } from '../observe/metrics.ts';
 import type { Platform } from '../platform.ts';
 import { loadTlsPair, reloadTlsOnChange, tlsFilesFromEnv } from './node-tls.ts';
 import { handleShutdown } from './node-shutdown.ts';
+import { applyBodyTimeouts, bodyTimeoutsFromEnv } from './node-timeouts.ts';
 
 const CLEANUP_INTERVAL_MS = 30 * 60 * 1000;
 
@@ -63,6 +64,7 @@ async function main(): Promise<void> {
   const host = env.HOST?.trim() || '127.0.0.1';
   const port = readInt(env, 'PORT', 5000, 0, 65535);
   const config = registryConfigFromEnv(env);
+  const bodyTimeouts = bodyTimeoutsFromEnv(env);
   const logger = createLogger({ level: logLevelFromEnv(env) });
   const metricsToken = metricsTokenFromEnv(env);
   // Loaded only when scraped: prom-client costs start-up time and memory nobody else needs.
@@ -85,9 +87,11 @@ async function main(): Promise<void> {
     port,
     ...(tls ? { createServer: createHttpsServer, serverOptions: { cert: tls.cert, key: tls.key } } : {}),
   }) as Server;
-  // Layers stream for as long as they take; only idle header phases are cut short.
+  // Layers stream for as long as they take, so Node's whole-request timeout stays off; bodies
+  // are bounded by node-timeouts.ts instead, and idle header phases are cut short.
   server.requestTimeout = 0;
   server.headersTimeout = 60_000;
+  applyBodyTimeouts(server, bodyTimeouts);
   server.on('error', (error: NodeJS.ErrnoException) => {
     console.error(`berth: cannot listen on ${host}:${port}: ${error.code ?? error.message}`);
     process.exit(1);
