@@ -5,6 +5,9 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { chmod, mkdir, mkdtemp, readdir, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { startNodeTarget, type NodeTarget } from '../support/target-node.ts';
 import { peakRss, rawExchange } from '../support/raw-http.ts';
 import { testPort } from '../support/ports.ts';
@@ -28,7 +31,13 @@ describe('security review regressions (Node server)', { timeout: 300_000 }, () =
   }
 
   before(async () => {
+    // A store as older versions left it: world-readable files under auth/, open directories.
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'berth-security-'));
+    await mkdir(path.join(dataDir, 'objects', 'auth', 'users'), { recursive: true });
+    await writeFile(path.join(dataDir, 'objects', 'auth', 'leftover%'), 'old', { mode: 0o644 });
+    for (const dir of ['', 'objects', 'objects/auth', 'objects/auth/users']) await chmod(path.join(dataDir, dir), 0o755);
     target = await startNodeTarget({
+      dataDir,
       port: PORT,
       env: {
         BERTH_ADMIN_PASSWORD: ADMIN.password,
@@ -135,6 +144,30 @@ describe('security review regressions (Node server)', { timeout: 300_000 }, () =
       assert.equal(res.status, 403);
       const tooWild = await admin('POST', '/admin/tokens', { name: 'y', scopes: [`${'*a'.repeat(20)}=pull`] }, basic('reader', 'reader-password-1'));
       assert.equal(tooWild.status, 400, 'patterns are capped at 16 wildcards');
+    });
+  });
+
+  describe('finding 3: the signing key and password hashes must not be readable by other users', () => {
+    it('every file of the store is 0600 and every directory 0700, old ones fixed at start', async () => {
+      // A login signs a token, so the signing key exists; the user records exist since before().
+      assert.equal((await fetch(`${base}/token?service=x`, { headers: { Authorization: basic('reader', 'reader-password-1') } })).status, 200);
+      const seen: string[] = [];
+      const walk = async (dir: string): Promise<void> => {
+        const info = await stat(dir);
+        assert.equal(info.mode & 0o777, 0o700, `${dir} is ${(info.mode & 0o777).toString(8)}`);
+        for (const entry of await readdir(dir, { withFileTypes: true })) {
+          const full = path.join(dir, entry.name);
+          if (entry.isDirectory()) await walk(full);
+          else {
+            seen.push(path.relative(target.dataDir, full));
+            assert.equal((await stat(full)).mode & 0o777, 0o600, `${full} is ${((await stat(full)).mode & 0o777).toString(8)}`);
+          }
+        }
+      };
+      await walk(target.dataDir);
+      for (const file of ['objects/auth/signing-key%', 'objects/auth/users/reader%', 'objects/auth/leftover%']) {
+        assert.ok(seen.includes(file), `${file} not found among ${seen.join(', ')}`);
+      }
     });
   });
 

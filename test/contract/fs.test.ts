@@ -30,6 +30,32 @@ describe('fs store extras', () => {
   });
   after(() => rm(root, { recursive: true, force: true }));
 
+  it('creates files 0600 and directories 0700 (puts, multipart uploads), whatever the umask', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'berth-fs-modes-'));
+    const previous = process.umask(0o022);
+    try {
+      const store = createFsStore({ root: dir });
+      await store.put('auth/signing-key', 'secret');
+      await store.put('deep/a/b/c', 'x', { ifNoneMatch: true });
+      const id = await store.createMultipart('data/u', 4);
+      const part = await store.uploadPart('data/u', id, 1, new Uint8Array(4));
+      const open = await store.createMultipart('data/open', 4);
+      await store.uploadPart('data/open', open, 1, new Uint8Array(4));
+      await store.completeMultipart('data/u', id, [part]);
+      const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+      assert.ok(entries.length > 8, 'the store wrote files and directories');
+      for (const entry of entries) {
+        const path = join(entry.parentPath ?? entry.path, entry.name);
+        const mode = (await stat(path)).mode & 0o777;
+        assert.equal(mode, entry.isDirectory() ? 0o700 : 0o600, `${path} is ${mode.toString(8)}`);
+      }
+      assert.equal((await stat(dir)).mode & 0o777, 0o700);
+    } finally {
+      process.umask(previous);
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('leaves no temp files behind and lists only objects', async () => {
     const store = createFsStore({ root });
     await store.put('t/a', 'a');

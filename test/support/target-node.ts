@@ -16,8 +16,9 @@ export interface NodeTarget {
   stop(): Promise<void>;
 }
 
-export async function startNodeTarget(opts: { port: number; env?: Record<string, string> }): Promise<NodeTarget> {
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'berth-node-'));
+/** `dataDir`: an existing store directory to serve (removed on stop, like the default temporary one). */
+export async function startNodeTarget(opts: { port: number; env?: Record<string, string>; dataDir?: string }): Promise<NodeTarget> {
+  const dataDir = opts.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'berth-node-')));
   const spawned = spawnLogged(process.execPath, ['--import', 'tsx', 'worker/runtime/node.ts'], {
     cwd: ROOT,
     env: { ...process.env, HOST: '127.0.0.1', PORT: String(opts.port), BERTH_DATA_DIR: dataDir, BERTH_STORAGE: 'fs', ...opts.env },

@@ -6,6 +6,10 @@ import { randomBytes } from 'node:crypto';
 import { link, mkdir, open, rename, rmdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
+/** Owner-only: the store holds the signing key and password hashes (fs-modes.ts). */
+export const FILE_MODE = 0o600;
+export const DIR_MODE = 0o700;
+
 export function errnoCode(error: unknown): string | undefined {
   if (typeof error === 'object' && error !== null && 'code' in error) {
     const code = (error as { code: unknown }).code;
@@ -31,12 +35,12 @@ export function tempName(dir: string, label: string): string {
 export async function writeDurably(path: string, chunks: Uint8Array[]): Promise<void> {
   let file;
   try {
-    file = await open(path, 'wx');
+    file = await open(path, 'wx', FILE_MODE);
   } catch (error) {
     if (errnoCode(error) !== 'ENOENT') throw error;
     // The temp directory went missing (first use, or removed by an operator): recreate it.
-    await mkdir(dirname(path), { recursive: true });
-    file = await open(path, 'wx');
+    await mkdir(dirname(path), { recursive: true, mode: DIR_MODE });
+    file = await open(path, 'wx', FILE_MODE);
   }
   try {
     await writeAllv(file, chunks);
@@ -96,7 +100,7 @@ export async function publish(source: string, target: string, mode: 'rename' | '
       if (errnoCode(error) !== 'ENOENT' || attempt >= PUBLISH_ATTEMPTS) throw error;
     }
     // mkdir recursive tolerates a concurrent creator of the same directory.
-    await mkdir(dirname(target), { recursive: true });
+    await mkdir(dirname(target), { recursive: true, mode: DIR_MODE });
   }
 }
 

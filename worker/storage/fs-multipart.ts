@@ -21,7 +21,7 @@ import { randomBytes } from 'node:crypto';
 import { appendFile, mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NoSuchUploadError } from './errors.ts';
-import { errnoCode, publish, tempName, writeAll } from './fs-io.ts';
+import { DIR_MODE, errnoCode, FILE_MODE, publish, tempName, writeAll } from './fs-io.ts';
 import { encodeHeader, HEADER_BYTES } from './fs-object-file.ts';
 import type { MultipartPart } from './types.ts';
 
@@ -72,7 +72,7 @@ export function fsMultipart(multipartDir: string): FsMultipart {
   // Small JSON files are written to a temp name and renamed, so readers see all or nothing.
   async function writeJsonAtomically(dir: string, name: string, value: unknown): Promise<void> {
     const temp = tempName(dir, name);
-    await writeFile(temp, JSON.stringify(value), { flag: 'wx' });
+    await writeFile(temp, JSON.stringify(value), { flag: 'wx', mode: FILE_MODE });
     await rename(temp, join(dir, name));
   }
 
@@ -81,8 +81,8 @@ export function fsMultipart(multipartDir: string): FsMultipart {
       if (!Number.isSafeInteger(partSize) || partSize < 1) throw new Error(`fs store: invalid part size ${partSize}`);
       const uploadId = randomBytes(16).toString('hex');
       const dir = join(multipartDir, uploadId);
-      await mkdir(dir, { recursive: true });
-      await writeFile(join(dir, 'data'), encodeHeader({}), { flag: 'wx' });
+      await mkdir(dir, { recursive: true, mode: DIR_MODE });
+      await writeFile(join(dir, 'data'), encodeHeader({}), { flag: 'wx', mode: FILE_MODE });
       await writeJsonAtomically(dir, 'meta.json', { key, partSize } satisfies UploadMeta);
       return uploadId;
     },
@@ -105,7 +105,7 @@ export function fsMultipart(multipartDir: string): FsMultipart {
         }
         const etag = randomBytes(8).toString('hex');
         // Fails with ENOENT (no 'x' needed) when the upload directory is gone.
-        await appendFile(join(dir, 'parts'), `${partNumber} ${body.byteLength} ${etag}\n`, { flag: 'a' });
+        await appendFile(join(dir, 'parts'), `${partNumber} ${body.byteLength} ${etag}\n`, { flag: 'a', mode: FILE_MODE });
         return { partNumber, etag };
       } catch (error) {
         // Aborted or completed while this part was being written.

@@ -8,13 +8,15 @@
  * The contract in types.ts maps onto POSIX guarantees: `rename` replaces a file atomically, so
  * readers see the old object or the new one, never a mix (last rename wins between concurrent
  * writers); `link` fails with EEXIST when the name exists, which makes `ifNoneMatch` atomic.
- * Nothing here can presign, so blob pulls stream through the server.
+ * Nothing here can presign, so blob pulls stream through the server. Files are 0600 and
+ * directories 0700, fixed at start for stores written before (fs-modes.ts).
  */
 import { open, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { errnoCode, publish, pruneEmptyDirs, tempName, writeDurably } from './fs-io.ts';
 import { objectFilePath } from './fs-keys.ts';
 import { listKeys, listObjects } from './fs-list.ts';
+import { secureStoreModes } from './fs-modes.ts';
 import { fsMultipart } from './fs-multipart.ts';
 import { encodeHeader, PREFETCH_BYTES, readObject, streamBytes, streamFile } from './fs-object-file.ts';
 import type { ObjectInfo, ObjectStore, StoredObject } from './types.ts';
@@ -36,6 +38,7 @@ export function createFsStore(options: FsStoreOptions): ObjectStore {
   const objectsDir = join(root, 'objects');
   const tmpDir = join(root, 'tmp');
   const multipart = fsMultipart(join(root, 'multipart'));
+  secureStoreModes(root, [objectsDir, tmpDir, join(root, 'multipart')], join(objectsDir, 'auth'));
   const pathOf = (key: string) => objectFilePath(objectsDir, key);
 
   async function openObject(key: string) {
