@@ -171,6 +171,32 @@ describe('security review regressions (Node server)', { timeout: 300_000 }, () =
     });
   });
 
+  describe('finding 4: a deleted and re-created account must not revive old refresh tokens', () => {
+    it('refresh tokens die with the account, and with a password change', async () => {
+      const form = (fields: Record<string, string>) => fetch(`${base}/token`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams(fields).toString(),
+      });
+      const offline = async (password: string): Promise<string> => {
+        const res = await fetch(`${base}/token?service=x&offline_token=true&client_id=docker`, { headers: { Authorization: basic('phoenix', password) } });
+        assert.equal(res.status, 200);
+        return ((await res.json()) as { refresh_token: string }).refresh_token;
+      };
+      const refresh = (token: string) => form({ grant_type: 'refresh_token', refresh_token: token, service: 'x', client_id: 'docker' });
+      assert.equal((await admin('POST', '/admin/users', { account: 'phoenix', password: 'phoenix-password-1' })).status, 201);
+      const old = await offline('phoenix-password-1');
+      assert.equal((await refresh(old)).status, 200, 'control: the refresh token works');
+      assert.equal((await admin('DELETE', '/admin/users/phoenix')).status, 204);
+      assert.equal((await admin('POST', '/admin/users', { account: 'phoenix', password: 'phoenix-password-1' })).status, 201);
+      assert.equal((await refresh(old)).status, 401, 'the old account\'s refresh token opens the new account');
+      const current = await offline('phoenix-password-1');
+      assert.equal((await refresh(current)).status, 200);
+      assert.equal((await admin('PUT', '/admin/users/phoenix/password', { password: 'phoenix-password-2' })).status, 204);
+      assert.equal((await refresh(current)).status, 401, 'a password change retires refresh tokens');
+    });
+  });
+
   it('never logs an internal error for any of the above', () => {
     assert.doesNotMatch(target.logs(), /"level":"error"/, target.logs().slice(-2000));
   });

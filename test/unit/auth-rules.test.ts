@@ -6,7 +6,7 @@ import type { UserRecord } from '../../worker/auth/users.ts';
 import type { RobotToken } from '../../worker/auth/robot-tokens.ts';
 
 const user = (rules: UserRecord['rules'], admin = false): UserRecord => ({
-  account: 'bob', passwordHash: '', admin, rules, generation: 1, createdAt: '', updatedAt: '',
+  account: 'bob', passwordHash: '', admin, rules, stamp: 's', createdAt: '', updatedAt: '',
 });
 
 describe('rule patterns', () => {

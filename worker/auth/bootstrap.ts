@@ -9,7 +9,7 @@ import type { ObjectStore } from '../storage/types.ts';
 import { randomBytes, toBase64Url } from './bytes.ts';
 import { hashPassword } from './password.ts';
 import { authSettingsFromEnv } from './settings.ts';
-import { UserStore, type UserRecord } from './users.ts';
+import { newStamp, UserStore, type UserRecord } from './users.ts';
 
 export const ADMIN_ACCOUNT = 'admin';
 
@@ -23,7 +23,7 @@ export async function bootstrapAdmin(store: ObjectStore, env: EnvLike, log: (lin
   if (existing) {
     if (settings.adminPassword && settings.adminPasswordReset) {
       const passwordHash = await hashPassword(settings.adminPassword, settings.pbkdf2Iterations);
-      await users.put({ ...existing, passwordHash, admin: true, generation: existing.generation + 1, updatedAt: now });
+      await users.put({ ...existing, passwordHash, admin: true, stamp: newStamp(), updatedAt: now });
       log('berth auth: admin password reset from BERTH_ADMIN_PASSWORD (BERTH_ADMIN_PASSWORD_RESET=true); unset the reset flag now');
     }
     return;
@@ -36,7 +36,7 @@ export async function bootstrapAdmin(store: ObjectStore, env: EnvLike, log: (lin
     passwordHash: await hashPassword(password, settings.pbkdf2Iterations),
     admin: true,
     rules: [],
-    generation: 1,
+    stamp: newStamp(),
     createdAt: now,
     updatedAt: now,
   };

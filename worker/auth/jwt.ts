@@ -31,8 +31,8 @@ export interface AccessClaims {
 
 export interface RefreshClaims {
   subject: string;
-  /** The user record's generation when issued: a password change retires the token. */
-  generation: number;
+  /** The user record's stamp when issued (users.ts): a password change or re-creation retires the token. */
+  stamp: string;
   /** Set when the login used a robot secret: the token lives only as long as that robot token. */
   robot?: string;
 }
@@ -65,7 +65,7 @@ export async function signRefreshToken(
   key: SigningKey,
   input: RefreshClaims & { audience: string; ttlSeconds: number },
 ): Promise<string> {
-  const claims: JWTPayload = { gen: input.generation };
+  const claims: JWTPayload = { stp: input.stamp };
   if (input.robot) claims.rbt = input.robot;
   return new SignJWT(claims)
     .setProtectedHeader({ alg: TOKEN_ALGORITHM, kid: key.kid, typ: REFRESH_TYP })
@@ -124,8 +124,8 @@ export async function verifyAccessToken(key: SigningKey, token: string, audience
 
 export async function verifyRefreshToken(key: SigningKey, token: string, audience: string): Promise<RefreshClaims | null> {
   const payload = await verify(key, token, audience, REFRESH_TYP);
-  if (!payload || typeof payload.sub !== 'string' || typeof payload.gen !== 'number') return null;
-  const claims: RefreshClaims = { subject: payload.sub, generation: payload.gen };
+  if (!payload || typeof payload.sub !== 'string' || typeof payload.stp !== 'string' || payload.stp === '') return null;
+  const claims: RefreshClaims = { subject: payload.sub, stamp: payload.stp };
   if (typeof payload.rbt === 'string') claims.robot = payload.rbt;
   return claims;
 }

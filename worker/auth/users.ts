@@ -1,11 +1,13 @@
 /**
- * User records in the bucket (`auth/users/<account>`, see registry/keys.ts). `generation` grows
- * whenever the password or rights change; refresh tokens carry it, so they die with the old
- * password.
+ * User records in the bucket (`auth/users/<account>`, see registry/keys.ts). `stamp` is a random
+ * value drawn anew whenever the account is created or its password or admin flag changes;
+ * refresh tokens carry it and are honoured only while it is unchanged, so they die with the old
+ * password, and an account deleted and created again under the same name does not inherit the
+ * old one's refresh tokens (a counter restarting at 1 did).
  */
 import type { ObjectStore } from '../storage/types.ts';
 import { keyOf, afterPrefix } from '../registry/keys.ts';
-import { streamText } from './bytes.ts';
+import { randomBytes, streamText, toBase64Url } from './bytes.ts';
 import { validateRules, type AccessRule } from './rules.ts';
 
 export interface UserRecord {
@@ -13,7 +15,8 @@ export interface UserRecord {
   passwordHash: string;
   admin: boolean;
   rules: AccessRule[];
-  generation: number;
+  /** Changes with the credentials (see above); '' in records from before stamps, which no token matches. */
+  stamp: string;
   createdAt: string;
   updatedAt: string;
 }
@@ -23,6 +26,11 @@ const ACCOUNT_PATTERN = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
 
 export function isValidAccount(account: string): boolean {
   return typeof account === 'string' && account.length <= 64 && ACCOUNT_PATTERN.test(account);
+}
+
+/** A fresh credential stamp: 128 random bits, never reused by a later record of the same name. */
+export function newStamp(): string {
+  return toBase64Url(randomBytes(16));
 }
 
 function parseUser(text: string): UserRecord | null {
@@ -35,7 +43,7 @@ function parseUser(text: string): UserRecord | null {
       passwordHash: raw.passwordHash,
       admin: raw.admin === true,
       rules,
-      generation: typeof raw.generation === 'number' ? raw.generation : 0,
+      stamp: typeof raw.stamp === 'string' ? raw.stamp : '',
       createdAt: String(raw.createdAt ?? ''),
       updatedAt: String(raw.updatedAt ?? ''),
     };

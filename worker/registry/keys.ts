@@ -24,7 +24,7 @@
  *   catalog/<name>                              marker: the repository exists (catalog listing)
  *   (gc.ts lists `blobs/`, `data/` and each repository's `_layers/` to find what nothing links)
  *   auth/users/<account>                        user record: password hash, admin flag, access
- *                                               rules, credential generation (JSON, worker/auth)
+ *                                               rules, credential stamp (JSON, worker/auth)
  *   auth/tokens/<id>                            robot/personal access token: SHA-256 of the
  *                                               secret, owner, scopes, expiry (JSON)
  *   auth/signing-key                            the generated ES256 private JWK every instance

@@ -63,8 +63,9 @@ async function grantFromPost(auth: TokenAuthorizer, c: Context<AppEnv>): Promise
     const claims = await verifyRefreshToken(await auth.signingKey(), refreshToken, auth.service(c.req.raw));
     const identity = claims ? await auth.accounts.identityOf(claims.subject, claims.robot) : null;
     const owner = identity?.kind === 'robot' ? identity.owner : identity?.user;
-    // A password change bumps the generation and so retires every refresh token issued before it.
-    if (!claims || !identity || owner?.generation !== claims.generation) throw basicUnauthorized('invalid refresh token');
+    // A password change, or deleting and re-creating the account, draws a new stamp (users.ts)
+    // and so retires every refresh token issued before it.
+    if (!claims || !identity || owner?.stamp !== claims.stamp) throw basicUnauthorized('invalid refresh token');
     return { identity, scopes, offline: true, refreshToken };
   }
   return oauthError(400, 'unsupported_grant_type', 'grant_type must be password or refresh_token');
@@ -88,7 +89,7 @@ async function issue(auth: TokenAuthorizer, c: Context<AppEnv>, grant: Grant): P
   if (grant.identity && grant.offline) {
     const owner = grant.identity.kind === 'robot' ? grant.identity.owner : grant.identity.user;
     body.refresh_token = grant.refreshToken ?? (await signRefreshToken(key, {
-      subject, audience, generation: owner.generation, robot, ttlSeconds: auth.settings.refreshTtlSeconds,
+      subject, audience, stamp: owner.stamp, robot, ttlSeconds: auth.settings.refreshTtlSeconds,
     }));
   }
   return Response.json(body, { headers: { 'Cache-Control': 'no-store', Pragma: 'no-cache' } });

@@ -14,14 +14,14 @@ import { RegistryError } from '../../oci/errors.ts';
 import { hashPassword, MAX_PASSWORD_BYTES } from '../../auth/password.ts';
 import { validateRules } from '../../auth/rules.ts';
 import type { TokenAuthorizer } from '../../auth/token-authorizer.ts';
-import { isValidAccount, type UserRecord } from '../../auth/users.ts';
+import { isValidAccount, newStamp, type UserRecord } from '../../auth/users.ts';
 import { adminOnly, adminOrSelf, existingUser, param, signedIn } from './guards.ts';
 import { readJsonBody } from './json-body.ts';
 
 export const MIN_PASSWORD_LENGTH = 8;
 
-function userView(user: UserRecord): Omit<UserRecord, 'passwordHash' | 'generation'> {
-  const { passwordHash: _hash, generation: _gen, ...rest } = user;
+function userView(user: UserRecord): Omit<UserRecord, 'passwordHash' | 'stamp'> {
+  const { passwordHash: _hash, stamp: _stamp, ...rest } = user;
   return rest;
 }
 
@@ -67,7 +67,7 @@ export async function createUser(c: Context<AppEnv>, auth: TokenAuthorizer): Pro
     passwordHash: await hashPassword(checkPassword(body.password), auth.settings.pbkdf2Iterations),
     admin: body.admin === true,
     rules: checkRules(body.rules),
-    generation: 1,
+    stamp: newStamp(),
     createdAt: now,
     updatedAt: now,
   };
@@ -97,8 +97,8 @@ export async function setPassword(c: Context<AppEnv>, auth: TokenAuthorizer): Pr
   await adminOrSelf(c, auth, param(c, 'account'));
   const user = await existingUser(auth, param(c, 'account'));
   const password = checkPassword((await readJsonBody(c)).password);
-  // A new generation retires refresh tokens issued under the old password.
-  await save(auth, { ...user, passwordHash: await hashPassword(password, auth.settings.pbkdf2Iterations), generation: user.generation + 1 });
+  // A new stamp retires refresh tokens issued under the old password.
+  await save(auth, { ...user, passwordHash: await hashPassword(password, auth.settings.pbkdf2Iterations), stamp: newStamp() });
   return new Response(null, { status: 204 });
 }
 
@@ -116,6 +116,6 @@ export async function setAdmin(c: Context<AppEnv>, auth: TokenAuthorizer): Promi
   const admin = (await readJsonBody(c)).admin;
   if (typeof admin !== 'boolean') throw new RegistryError('INVALID_REQUEST', 'admin must be true or false');
   if (!admin && user.account === me.account) throw new RegistryError('CONFLICT', 'you cannot drop your own admin flag');
-  await save(auth, { ...user, admin, generation: user.generation + 1 });
+  await save(auth, { ...user, admin, stamp: newStamp() });
   return Response.json(userView({ ...user, admin }));
 }
