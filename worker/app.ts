@@ -30,6 +30,7 @@ import { createUser, deleteUser, listUsers, setAdmin, setPassword, setRules, sho
 import { createToken, listTokens, revokeToken } from './routes/admin/tokens.ts';
 import { runGc } from './routes/admin/gc.ts';
 import { promote } from './routes/admin/promotion.ts';
+import { runRetention } from './routes/admin/retention.ts';
 import { deletePolicy, listPolicies, policyFor, setPolicy } from './routes/admin/policies.ts';
 import { TokenAuthorizer } from './auth/token-authorizer.ts';
 import {
@@ -125,6 +126,7 @@ function mountAccountRoutes(app: Hono<AppEnv>, auth: TokenAuthorizer): void {
   app.get('/admin/policies/for', to(policyFor));
   app.put('/admin/policies', to(setPolicy));
   app.delete('/admin/policies', to(deletePolicy));
+  app.post('/admin/retention', to(runRetention));
 }
 
 async function dispatch(c: Context<AppEnv>, authorizer: Authorizer): Promise<Response> {

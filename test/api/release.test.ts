@@ -190,4 +190,27 @@ describe('release flow over HTTP (node-fs)', () => {
     const gone = await admin.fetch('/v2/prod/lib/manifests/v3', { method: 'HEAD' });
     assert.equal(gone.status, 404);
   });
+
+  it('berth retention --dry-run prints what it would delete; berth retention deletes exactly that', async () => {
+    for (let i = 1; i <= 5; i++) await admin.pushImage('ci/ret', `build-${i}`);
+    const set = await cli(['policy', 'set', 'ci/ret', '--keep-last', '2', '--protect-tags', 'build-1']);
+    assert.equal(set.status, 0, set.stderr);
+    const dry = await cli(['retention', '--dry-run']);
+    assert.equal(dry.status, 0, dry.stderr);
+    const planned = dry.stdout.trim().split('\n');
+    assert.deepEqual(planned.map((l) => l.split('\t')[0]), ['would delete tag ci/ret:build-3', 'would delete tag ci/ret:build-2']);
+    assert.match(dry.stderr, /retention would delete 2 tag\(s\) and 0 manifest\(s\) in 1 repository/);
+    const listed = await admin.fetch('/v2/ci/ret/tags/list');
+    assert.equal(((await listed.json()) as { tags: string[] }).tags.length, 5);
+
+    const real = await cli(['retention']);
+    assert.equal(real.status, 0, real.stderr);
+    assert.deepEqual(real.stdout.trim().split('\n').map((l) => l.split('\t')[0]), ['deleted tag ci/ret:build-3', 'deleted tag ci/ret:build-2']);
+    const after = await admin.fetch('/v2/ci/ret/tags/list');
+    assert.deepEqual(((await after.json()) as { tags: string[] }).tags.sort(), ['build-1', 'build-4', 'build-5']);
+    const asJson = await cli(['retention', '--json']);
+    assert.deepEqual(((JSON.parse(asJson.stdout)) as { tags: unknown[] }).tags, []);
+    assert.equal((await api('POST', '/admin/retention?dryRun=maybe')).status, 400);
+    assert.equal((await api('POST', '/admin/retention?dryRun=true', undefined, RELEASER)).status, 403);
+  });
 });

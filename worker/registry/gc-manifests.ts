@@ -34,6 +34,8 @@ export interface PruneOptions {
   old: (info: ObjectInfo | null) => boolean;
   dryRun: boolean;
   log: (line: string) => void;
+  /** Tags to treat as deleted: a retention dry run reports what its tag deletions would untag. */
+  absentTags?: ReadonlySet<string>;
 }
 
 /** The digests a manifest points to, read leniently (any stored manifest was valid when pushed). */
@@ -54,7 +56,9 @@ function edgesOf(bytes: Uint8Array | null): { children: string[]; subject?: stri
 /** Returns the keys of the manifests deleted (or that would be, in a dry run). */
 export async function pruneUntaggedManifests(store: ObjectStore, repo: string, options: PruneOptions): Promise<Set<string>> {
   const keep = new Set<string>();
-  for await (const page of listPages(store, keyOf({ kind: 'tags', repo }))) {
+  const tagsPrefix = keyOf({ kind: 'tags', repo });
+  for await (const listed of listPages(store, tagsPrefix)) {
+    const page = options.absentTags ? listed.filter((o) => !options.absentTags?.has(afterPrefix(o.key, tagsPrefix))) : listed;
     const tags = await mapLimit(page, READ_CONCURRENCY, (o) => readJson<TagRecord>(store, o.key));
     for (const tag of tags) if (tag) keep.add(tag.digest);
   }

@@ -13,6 +13,7 @@ import { Promotion } from './promotion.ts';
 import { Policies } from './policies.ts';
 import { TagWrites, type Clock } from './tag-writes.ts';
 import { Uploads } from './uploads.ts';
+import { applyRetention, type RetentionOptions, type RetentionReport } from './retention.ts';
 import { storeProblem } from './health.ts';
 
 export interface RegistryDomainOptions {
@@ -43,6 +44,11 @@ export class Registry {
     this.manifests = new Manifests(store, config, this.blobs, new TagWrites(store, this.policies, this.clock));
     this.listings = new Listings(store);
     this.promotion = new Promotion(this.manifests, this.blobs);
+  }
+
+  /** Repository policies' retention rules, applied now (registry/retention.ts). */
+  applyRetention(options: Omit<RetentionOptions, 'now'> & { now?: Date }): Promise<RetentionReport> {
+    return applyRetention(this.store, this.policies, { ...options, now: options.now ?? this.clock() });
   }
 
   /** Online garbage collection (registry/gc.ts). */

@@ -1,9 +1,11 @@
 /**
  * The scheduled cleanup job, one module for every runtime: Node's timer, the Workers cron
  * trigger and the Lambda EventBridge rule all call `runScheduledJob`. It expires upload
- * sessions older than BERTH_UPLOAD_EXPIRY_SECONDS, then, with BERTH_GC_ON_SCHEDULE=true,
- * collects garbage within the runtime's time budget (gc.ts: a run cut short reports
- * `complete: false` and the next one starts over).
+ * sessions older than BERTH_UPLOAD_EXPIRY_SECONDS, applies the repository policies' retention
+ * rules (retention.ts; nothing to do, one listing, when no policy asks for retention), then, with
+ * BERTH_GC_ON_SCHEDULE=true, collects garbage, so that what retention untagged this run is freed
+ * in the same run. Retention and GC share the runtime's time budget (a run cut short reports
+ * `complete: false` and the next one goes on).
  */
 import type { RegistryConfig } from '../config.ts';
 import type { ObjectStore } from '../storage/types.ts';
@@ -11,6 +13,8 @@ import { errorFields, lineSink, type Logger } from '../observe/logger.ts';
 import type { GcSample, Metrics } from '../observe/metrics.ts';
 import { expireUploads, type CleanupResult } from './cleanup.ts';
 import { collectGarbage, type GcReport } from './gc.ts';
+import { Policies } from './policies.ts';
+import { applyRetention, type RetentionReport } from './retention.ts';
 
 export interface ScheduledJobOptions {
   logger: Logger;
@@ -22,6 +26,7 @@ export interface ScheduledJobOptions {
 }
 
 export interface ScheduledJobResult extends CleanupResult {
+  retention?: RetentionReport;
   gc?: GcReport;
 }
 
@@ -29,14 +34,27 @@ export async function runScheduledJob(store: ObjectStore, config: RegistryConfig
   const { logger, metrics } = options;
   const result: ScheduledJobResult = await expireUploads(store, config, options.now);
   logger.info('expire-uploads', { job: 'cleanup', ...result });
+  const jobStarted = Date.now();
+  const retention = await applyRetention(store, new Policies(store), {
+    dryRun: false,
+    now: options.now ?? new Date(),
+    deadlineMs: options.gcBudgetMs,
+    log: lineSink(logger, 'debug'),
+  });
+  result.retention = retention;
+  if (retention.repositories > 0) {
+    logger.info('retention', { job: 'cleanup', ...retention, tags: retention.tags.length, manifests: retention.manifests.length });
+  }
   if (!config.gcOnSchedule) return result;
   const started = Date.now();
+  // What retention left of the budget (at least a second, so GC reports where it stopped).
+  const gcBudget = options.gcBudgetMs === undefined ? undefined : Math.max(1000, options.gcBudgetMs - (started - jobStarted));
   try {
     const gc = await collectGarbage(store, {
       dryRun: false,
       graceSeconds: config.gcGraceSeconds,
       keepUnreferencedLayers: config.gcKeepUnreferencedLayers,
-      deadline: options.gcBudgetMs,
+      deadline: gcBudget,
       log: lineSink(logger, 'debug'),
     });
     metrics.gcRun(gcSample('schedule', gc));

@@ -5,18 +5,14 @@
  */
 import type { Context } from 'hono';
 import type { AppEnv } from '../../types.ts';
-import { RegistryError } from '../../oci/errors.ts';
 import type { TokenAuthorizer } from '../../auth/token-authorizer.ts';
 import { adminOnly } from './guards.ts';
+import { booleanQuery } from './query.ts';
 import { gcSample } from '../../registry/scheduled.ts';
 
 export async function runGc(c: Context<AppEnv>, auth: TokenAuthorizer): Promise<Response> {
   await adminOnly(c, auth);
-  const flag = (name: string): boolean => {
-    const value = c.req.query(name) ?? 'false';
-    if (value !== 'true' && value !== 'false') throw new RegistryError('INVALID_REQUEST', `${name} must be true or false`);
-    return value === 'true';
-  };
+  const flag = (name: string): boolean => booleanQuery(c, name);
   const report = await c.get('registry').collectGarbage({
     dryRun: flag('dryRun'),
     untaggedManifests: flag('untaggedManifests'),
