@@ -118,6 +118,35 @@ export function parseGlob(pattern: string): Glob | null {
   return glob;
 }
 
+/**
+ * Tag globs (repository policies' `--immutable-tags`, `--protect-tags`): the tag grammar's
+ * characters (distribution-spec `[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}`) plus `*`, matched by the
+ * same walk. Tags have no `/`, so `*` is any run of characters and `**` is refused.
+ */
+const TAG_GLOB = /^[A-Za-z0-9_*][A-Za-z0-9._*-]{0,127}$/;
+const compiledTagGlobs = new Map<string, Glob>();
+
+export function isValidTagGlob(pattern: string): boolean {
+  return (
+    typeof pattern === 'string' &&
+    TAG_GLOB.test(pattern) &&
+    !pattern.includes('**') &&
+    (pattern.match(/\*/g)?.length ?? 0) <= MAX_GLOB_WILDCARDS
+  );
+}
+
+/** True when `pattern` is a valid tag glob and matches all of `tag`. */
+export function tagGlobMatches(pattern: string, tag: string): boolean {
+  let glob = compiledTagGlobs.get(pattern);
+  if (!glob) {
+    if (!isValidTagGlob(pattern)) return false;
+    glob = new CompiledGlob(pattern);
+    if (compiledTagGlobs.size >= MAX_COMPILED) compiledTagGlobs.clear();
+    compiledTagGlobs.set(pattern, glob);
+  }
+  return glob.matches(tag);
+}
+
 /** True when `pattern` is a valid glob and matches all of `name`. */
 export function globMatches(pattern: string, name: string): boolean {
   return parseGlob(pattern)?.matches(name) ?? false;

@@ -3,18 +3,20 @@
  * repository, and which tags its globs cover. Stored and loaded by policies.ts.
  *
  * A policy is set for a repository glob with the same syntax and the same choice as access rules
- * (auth/rules.ts): among the patterns matching a repository, the longest one decides, and it
- * decides alone (a more specific policy replaces a broader one; they are not merged), so
+ * (auth/glob.ts, auth/rules.ts): among the patterns matching a repository, the longest one
+ * decides, and it decides alone (a more specific policy replaces a broader one; they are not
+ * merged), so
  * `prod/**` immutable plus `prod/scratch` with only retention leaves prod/scratch mutable.
  *
- * Tag globs (`--immutable-tags`, `--protect-tags`): the tag grammar (distribution-spec
- * "Pulling manifests": `[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}`) plus `*`, any run of characters.
- * Tags have no `/`, so there is no `**`.
+ * Tag globs (`--immutable-tags`, `--protect-tags`): the tag grammar plus `*`, any run of
+ * characters (auth/glob.ts: the same one-pass matcher as repository globs).
  */
-import { isValidPattern, patternMatches } from '../auth/rules.ts';
+import { globMatches, isValidGlob, isValidTagGlob, tagGlobMatches } from '../auth/glob.ts';
+
+export { isValidTagGlob, tagGlobMatches };
 
 export interface RepositoryPolicy {
-  /** Repository glob (auth/rules.ts syntax). */
+  /** Repository glob (auth/glob.ts syntax). */
   pattern: string;
   /** A tag matching one of these, once it exists, never points to another digest. */
   immutableTags: string[];
@@ -39,39 +41,6 @@ export const MAX_KEEP_DAYS = 36_500;
 export const MIN_UNTAGGED_SECONDS = 3600;
 const MAX_UNTAGGED_SECONDS = 100 * 365 * 86_400;
 
-const TAG_GLOB = /^[A-Za-z0-9_*][A-Za-z0-9._*-]{0,127}$/;
-
-export function isValidTagGlob(glob: string): boolean {
-  return typeof glob === 'string' && TAG_GLOB.test(glob) && !glob.includes('**');
-}
-
-/**
- * `*`-only glob matching in O(pattern × text) without backtracking blow-up: on a mismatch the
- * last `*` absorbs one more character and matching resumes after it (the classic wildcard walk).
- */
-export function tagGlobMatches(glob: string, tag: string): boolean {
-  let g = 0;
-  let t = 0;
-  let star = -1;
-  let resume = 0;
-  while (t < tag.length) {
-    if (g < glob.length && glob[g] !== '*' && glob[g] === tag[t]) {
-      g++;
-      t++;
-    } else if (g < glob.length && glob[g] === '*') {
-      star = g++;
-      resume = t;
-    } else if (star >= 0) {
-      g = star + 1;
-      t = ++resume;
-    } else {
-      return false;
-    }
-  }
-  while (g < glob.length && glob[g] === '*') g++;
-  return g === glob.length;
-}
-
 export function anyGlobMatches(globs: readonly string[], tag: string): boolean {
   return globs.some((glob) => tagGlobMatches(glob, tag));
 }
@@ -80,7 +49,7 @@ export function anyGlobMatches(globs: readonly string[], tag: string): boolean {
 export function governingPattern(patterns: readonly string[], repository: string): string | undefined {
   let best: string | undefined;
   for (const pattern of patterns) {
-    if (patternMatches(pattern, repository) && (best === undefined || pattern.length > best.length)) best = pattern;
+    if (globMatches(pattern, repository) && (best === undefined || pattern.length > best.length)) best = pattern;
   }
   return best;
 }
@@ -97,7 +66,7 @@ export function hasRetention(policy: RepositoryPolicy): boolean {
 /** Checks an untrusted policy (admin API body); answers the policy or the reason it is refused. */
 export function validatePolicy(input: Record<string, unknown>, now: Date): RepositoryPolicy | string {
   const { pattern } = input;
-  if (typeof pattern !== 'string' || !isValidPattern(pattern)) {
+  if (typeof pattern !== 'string' || !isValidGlob(pattern)) {
     return 'pattern must be a repository glob (lowercase name characters, * within a segment, ** across)';
   }
   const immutableTags = globList(input.immutableTags, 'immutableTags');
