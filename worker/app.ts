@@ -64,8 +64,8 @@ export interface RegistryOptions {
 type Handler = (c: Context<AppEnv>) => Promise<Response> | Response;
 
 export function createRegistry(options: RegistryOptions): Hono<AppEnv> {
-  const registry = new Registry(options.store, options.config);
   const logger = options.logger ?? createLogger({ level: 'info' });
+  const registry = new Registry(options.store, options.config, { mirror: { logger } });
   const metrics = options.metrics ?? noMetrics;
   const platform = options.platform ?? plainPlatform;
   const app = new Hono<AppEnv>();
@@ -130,7 +130,7 @@ function mountAccountRoutes(app: Hono<AppEnv>, auth: TokenAuthorizer): void {
 }
 
 async function dispatch(c: Context<AppEnv>, authorizer: Authorizer): Promise<Response> {
-  const route = matchV2Route(new URL(c.req.url).pathname);
+  let route = matchV2Route(new URL(c.req.url).pathname);
   if (!route) throw new RegistryError('NOT_FOUND', 'no such registry endpoint');
   const method = c.req.method;
   const allowed = ROUTE_METHODS[route.kind];
@@ -140,7 +140,11 @@ async function dispatch(c: Context<AppEnv>, authorizer: Authorizer): Promise<Res
       headers: { Allow: allowed.join(', ') },
     });
   }
-  if ('name' in route) assertName(route.name);
+  if ('name' in route) {
+    assertName(route.name);
+    if (isUploadRoute(route) || (route.kind === 'manifest' && method === 'PUT')) c.get('registry').mirror.refusePush(route.name);
+  }
+  route = await throughDefaultMirror(c.get('registry'), route, method);
   const needed = accessFor(route, method);
   const source = route.kind === 'uploads' ? mountSource(new URL(c.req.url).searchParams, route.name) : null;
   c.set('principal', source ? await authorizeMount(c.req.raw, authorizer, needed, source) : await authorizer.authorize(c.req.raw, needed));
@@ -168,6 +172,19 @@ async function authorizeMount(req: Request, authorizer: Authorizer, needed: Acce
     if (error instanceof RegistryError && error.code === 'DENIED') return authorizer.authorize(req, needed);
     throw error;
   }
+}
+
+/**
+ * BERTH_MIRROR_DEFAULT (dockerd's `registry-mirrors`): the pull of an unprefixed name Berth holds
+ * no repository of is the pull of its mirror name (`library/alpine` → `hub/library/alpine`),
+ * authorized and served as that. Blob HEADs stay Berth's own: docker asks them while pushing a
+ * new repository, and an upstream must not make it skip uploading a layer.
+ */
+async function throughDefaultMirror(registry: Registry, route: V2Route, method: string): Promise<V2Route> {
+  const pull = (route.kind === 'manifest' && (method === 'GET' || method === 'HEAD')) || (route.kind === 'blob' && method === 'GET');
+  if (!pull) return route;
+  const alias = await registry.mirror.defaultAlias(route.name);
+  return alias ? { ...route, name: alias } : route;
 }
 
 /** The scope each operation needs, in the Docker token spec's terms. */

@@ -4,6 +4,8 @@
  * A bad value throws `ConfigError` with a one-line reason naming the variable.
  */
 
+import { credentialVariables, isDockerHub, parseMirrorList } from './oci/mirror-names.ts';
+
 export const MiB = 1024 * 1024;
 
 export interface RegistryConfig {
@@ -38,6 +40,27 @@ export interface RegistryConfig {
   gcKeepUnreferencedLayers: boolean;
   /** Honour X-Forwarded-* from a proxy in front (BERTH_TRUST_PROXY). */
   trustProxy: boolean;
+  /** Pull-through mirrors of other registries (BERTH_MIRRORS…, registry/mirror/). */
+  mirrors: MirrorConfig;
+}
+
+/** One upstream registry Berth mirrors under `<prefix>/`. */
+export interface MirrorUpstream {
+  prefix: string;
+  /** Origin of the upstream (`https://registry-1.docker.io`). */
+  url: string;
+  /** Docker Hub: one-component names get `library/` (oci/mirror-names.ts). */
+  dockerHub: boolean;
+  /** BERTH_MIRROR_<PREFIX>_USERNAME and _PASSWORD: sent to the upstream's token realm or as Basic. */
+  credentials?: { username: string; password: string };
+}
+
+export interface MirrorConfig {
+  upstreams: MirrorUpstream[];
+  /** A cached tag is served without asking the upstream for this long, then revalidated with a HEAD. */
+  tagTtlSeconds: number;
+  /** BERTH_MIRROR_DEFAULT: unprefixed pulls of names Berth does not hold go to this mirror (dockerd's registry-mirrors). */
+  defaultPrefix?: string;
 }
 
 export class ConfigError extends Error {
@@ -99,7 +122,44 @@ export function registryConfigFromEnv(env: EnvLike, overrides: Partial<RegistryC
     gcOnSchedule: readBool(env, 'BERTH_GC_ON_SCHEDULE', false),
     gcKeepUnreferencedLayers: readBool(env, 'BERTH_GC_KEEP_UNREFERENCED_LAYERS', false),
     trustProxy: readBool(env, 'BERTH_TRUST_PROXY', false),
+    mirrors: readMirrors(env),
     ...overrides,
   };
   return config;
+}
+
+/**
+ * BERTH_MIRRORS (`prefix=upstream,…`), each mirror's BERTH_MIRROR_<PREFIX>_USERNAME/_PASSWORD,
+ * BERTH_MIRROR_TTL_SECONDS and BERTH_MIRROR_DEFAULT. Credentials naming no configured mirror are
+ * refused: a typo there would otherwise pull anonymously without a word.
+ */
+export function readMirrors(env: EnvLike): MirrorConfig {
+  const parsed = parseMirrorList(env.BERTH_MIRRORS ?? '');
+  if (!parsed.ok) throw new ConfigError(`BERTH_MIRRORS: ${parsed.reason}`);
+  const upstreams = parsed.mirrors.map(({ prefix, upstream }): MirrorUpstream => {
+    const names = credentialVariables(prefix);
+    const username = env[names.username]?.trim();
+    const password = env[names.password];
+    if (Boolean(username) !== Boolean(password)) {
+      throw new ConfigError(`${names.username} and ${names.password} must be set together`);
+    }
+    const mirror: MirrorUpstream = { prefix, url: upstream, dockerHub: isDockerHub(upstream) };
+    if (username && password) mirror.credentials = { username, password };
+    return mirror;
+  });
+  const known = new Set(upstreams.flatMap((m) => Object.values(credentialVariables(m.prefix))));
+  for (const name of Object.keys(env)) {
+    if (/^BERTH_MIRROR_.+_(USERNAME|PASSWORD)$/.test(name) && env[name] && !known.has(name)) {
+      throw new ConfigError(`${name} names no mirror of BERTH_MIRRORS`);
+    }
+  }
+  const defaultPrefix = env.BERTH_MIRROR_DEFAULT?.trim() || undefined;
+  if (defaultPrefix !== undefined && !upstreams.some((m) => m.prefix === defaultPrefix)) {
+    throw new ConfigError(`BERTH_MIRROR_DEFAULT is "${defaultPrefix}", which BERTH_MIRRORS does not define`);
+  }
+  return {
+    upstreams,
+    tagTtlSeconds: readInt(env, 'BERTH_MIRROR_TTL_SECONDS', 300, 0, 365 * 24 * 3600),
+    defaultPrefix,
+  };
 }

@@ -1,7 +1,9 @@
 /**
  * A fetch that authenticates like docker: on a 401 with a Bearer challenge it asks the realm
  * for a token (Basic credentials when given, anonymous otherwise) with the challenge's service
- * and scope, caches the token per scope, and retries the request once with it.
+ * and scope, caches the token per scope, and retries the request once with it. On a Basic
+ * challenge (the reference registry's htpasswd) it retries with Basic, and sends Basic up front
+ * from then on.
  */
 
 export interface Creds {
@@ -41,17 +43,25 @@ export function authedFetch(
     return body.token ?? body.access_token ?? null;
   }
 
+  let basicWanted = false;
+
   return async (path, init = {}) => {
     const url = path.startsWith('http') ? path : `${base}${path}`;
     const send = (token: string | undefined): Promise<Response> => {
       const headers = new Headers(init.headers);
       if (token) headers.set('Authorization', `Bearer ${token}`);
+      else if (basicWanted && basic) headers.set('Authorization', basic);
       return fetch(url, { ...init, headers, redirect: init.redirect ?? 'manual' });
     };
     // Reuse the token of the last scope this path's repository needed, if any.
     const cachedKey = [...tokens.keys()].find((k) => k !== '' && scopeRepo(k) === repoOf(path));
     const first = await send(cachedKey !== undefined ? tokens.get(cachedKey) : tokens.get(''));
     if (first.status !== 401) return first;
+    if (basic && !basicWanted && /^basic\s/i.test(first.headers.get('www-authenticate') ?? '')) {
+      basicWanted = true;
+      await first.body?.cancel();
+      return send(undefined);
+    }
     const challenge = parseChallenge(first.headers.get('www-authenticate'));
     if (!challenge) return first;
     // A streamed body cannot be sent twice; callers pass replayable bodies (strings, bytes).

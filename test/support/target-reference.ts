@@ -28,9 +28,19 @@ async function waitForPort(url: string, timeoutMs: number, exited: () => string 
   throw new Error(`${url} did not answer within ${timeoutMs} ms`);
 }
 
-export async function startReferenceTarget({ port }: TargetOptions): Promise<E2eTarget> {
-  const dir = resolve('.tmp', 'e2e', `reference-${port}`);
-  rmSync(dir, { recursive: true, force: true });
+export interface Distribution {
+  url: string;
+  credentials: { username: string; password: string };
+  logs(): string;
+  /** Stops the process; its data directory stays, so a restart serves the same content. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Distribution on `port` with its config and data under `dir` (kept across restarts), htpasswd
+ * Basic auth for USER/PASSWORD.
+ */
+export async function startDistribution({ port, dir }: { port: number; dir: string }): Promise<Distribution> {
   mkdirSync(join(dir, 'data'), { recursive: true });
   writeFileSync(join(dir, 'htpasswd'), `${USER}:${PASSWORD_BCRYPT}\n`);
   const config = [
@@ -66,6 +76,20 @@ export async function startReferenceTarget({ port }: TargetOptions): Promise<E2e
         child.kill('SIGTERM');
         await gone;
       }
+    },
+  };
+}
+
+export async function startReferenceTarget({ port }: TargetOptions): Promise<E2eTarget> {
+  const dir = resolve('.tmp', 'e2e', `reference-${port}`);
+  rmSync(dir, { recursive: true, force: true });
+  const registry = await startDistribution({ port, dir });
+  return {
+    url: registry.url,
+    credentials: registry.credentials,
+    logs: registry.logs,
+    async stop() {
+      await registry.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };

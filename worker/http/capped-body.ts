@@ -36,7 +36,8 @@ export function declaredLength(headers: Headers): number | undefined {
   return Number(raw);
 }
 
-export async function readCappedBytes(req: Request, cap: BodyLimit): Promise<Uint8Array<ArrayBuffer>> {
+/** A request's body (or an upstream's answer, for the pull-through mirror), read whole under `cap`. */
+export async function readCappedBytes(req: Pick<Request, 'headers' | 'body'>, cap: BodyLimit): Promise<Uint8Array<ArrayBuffer>> {
   const declared = declaredLength(req.headers);
   const tooLarge = (): RegistryError =>
     cap.tooLarge?.(cap.limit) ?? new RegistryError('PAYLOAD_TOO_LARGE', `the request body exceeds ${cap.limit} bytes`, { limit: cap.limit });
@@ -70,7 +71,7 @@ export async function readCappedBytes(req: Request, cap: BodyLimit): Promise<Uin
 }
 
 /** The body as UTF-8 text (invalid sequences become U+FFFD, which no parser here accepts silently). */
-export async function readCappedText(req: Request, cap: BodyLimit): Promise<string> {
+export async function readCappedText(req: Pick<Request, 'headers' | 'body'>, cap: BodyLimit): Promise<string> {
   return new TextDecoder().decode(await readCappedBytes(req, cap));
 }
 

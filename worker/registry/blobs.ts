@@ -25,6 +25,11 @@ export class Blobs {
     return readJson<BlobLocation>(this.store, keyOf({ kind: 'layerLink', repo, digest }));
   }
 
+  /** The blob's record, whichever repositories link it, or null when Berth holds no such blob. */
+  find(digest: ParsedDigest): Promise<BlobLocation | null> {
+    return readJson<BlobLocation>(this.store, keyOf({ kind: 'blob', digest }));
+  }
+
   async link(repo: string, digest: ParsedDigest, location: BlobLocation): Promise<void> {
     await writeJson(this.store, keyOf({ kind: 'layerLink', repo, digest }), location);
     await this.store.put(keyOf({ kind: 'catalogEntry', repo }), '', { ifNoneMatch: true });

@@ -51,7 +51,7 @@ export class Manifests {
   /** Resolves a tag or digest to the digest of a manifest this repository holds. */
   async resolve(repo: string, reference: Reference): Promise<ParsedDigest> {
     if (reference.kind === 'digest') return parseDigest(reference.digest);
-    const tag = await readJson<TagRecord>(this.store, keyOf({ kind: 'tag', repo, tag: reference.tag }));
+    const tag = await this.tagRecord(repo, reference.tag);
     const digest = tag ? tryParseDigest(tag.digest) : null;
     if (!digest) throw new RegistryError('MANIFEST_UNKNOWN', undefined, { tag: reference.tag });
     return digest;
@@ -101,19 +101,46 @@ export class Manifests {
     const policy = await this.tagWrites.check(repo, tags, digest);
 
     await this.store.put(keyOf({ kind: 'manifest', repo, digest }), body, { contentType: manifest.mediaType });
-    if (manifest.subject) {
-      const subject = tryParseDigest(manifest.subject.digest);
-      if (subject) {
-        await writeJson(
-          this.store,
-          keyOf({ kind: 'referrer', repo, subject, digest }),
-          referrerDescriptor(manifest, digest.digest, body.byteLength),
-        );
-      }
-    }
+    await this.indexSubject(repo, digest, manifest, body.byteLength);
     await this.tagWrites.write(repo, tags, digest, policy);
     await this.store.put(keyOf({ kind: 'catalogEntry', repo }), '', { ifNoneMatch: true });
     return manifest.subject ? { digest, subject: manifest.subject } : { digest };
+  }
+
+  /**
+   * Stores a manifest the pull-through mirror fetched (registry/mirror/): the caller verified
+   * its digest; its blobs come from the upstream on demand, so they are not checked here.
+   */
+  async putFetched(repo: string, digest: ParsedDigest, body: Uint8Array<ArrayBuffer>, manifest: ParsedManifest): Promise<StoredManifest> {
+    await this.store.put(keyOf({ kind: 'manifest', repo, digest }), body, { contentType: manifest.mediaType });
+    await this.indexSubject(repo, digest, manifest, body.byteLength);
+    await this.store.put(keyOf({ kind: 'catalogEntry', repo }), '', { ifNoneMatch: true });
+    return { digest, mediaType: manifest.mediaType, size: body.byteLength, body };
+  }
+
+  /** A tag's record as stored, or null. */
+  tagRecord(repo: string, tag: string): Promise<TagRecord | null> {
+    return readJson<TagRecord>(this.store, keyOf({ kind: 'tag', repo, tag }));
+  }
+
+  /**
+   * Writes a mirrored tag as the upstream names it (registry/mirror/): the upstream owns those
+   * names, so repository policies, which guard what is pushed here, do not apply.
+   */
+  async writeMirroredTag(repo: string, tag: string, record: TagRecord): Promise<void> {
+    await writeJson(this.store, keyOf({ kind: 'tag', repo, tag }), record);
+  }
+
+  /** True when Berth holds a repository of that name (pushed, mounted or mirrored into). */
+  async holds(repo: string): Promise<boolean> {
+    return (await this.store.head(keyOf({ kind: 'catalogEntry', repo }))) !== null;
+  }
+
+  /** A manifest with a `subject` is listed under the subject for the referrers API. */
+  private async indexSubject(repo: string, digest: ParsedDigest, manifest: ParsedManifest, size: number): Promise<void> {
+    const subject = manifest.subject ? tryParseDigest(manifest.subject.digest) : null;
+    if (!subject) return;
+    await writeJson(this.store, keyOf({ kind: 'referrer', repo, subject, digest }), referrerDescriptor(manifest, digest.digest, size));
   }
 
   /** Refuses, as a push would, pointing `tags` at `digest` when one of them is immutable elsewhere. */

@@ -15,10 +15,13 @@ import { TagWrites, type Clock } from './tag-writes.ts';
 import { Uploads } from './uploads.ts';
 import { applyRetention, type RetentionOptions, type RetentionReport } from './retention.ts';
 import { storeProblem } from './health.ts';
+import { Mirror, type MirrorOptions } from './mirror/mirror.ts';
 
 export interface RegistryDomainOptions {
-  /** The registry's clock (tag push times, retention ages); tests move it instead of sleeping. */
+  /** The registry's clock (tag push times, retention ages, mirrored tag and token lifetimes); tests move it instead of sleeping. */
   clock?: Clock;
+  /** The pull-through mirror's upstream fetch and log (registry/mirror/). */
+  mirror?: MirrorOptions;
 }
 
 export class Registry {
@@ -30,6 +33,7 @@ export class Registry {
   readonly promotion: Promotion;
   readonly policies: Policies;
   readonly clock: Clock;
+  readonly mirror: Mirror;
 
   constructor(
     private readonly store: ObjectStore,
@@ -44,6 +48,7 @@ export class Registry {
     this.manifests = new Manifests(store, config, this.blobs, new TagWrites(store, this.policies, this.clock));
     this.listings = new Listings(store);
     this.promotion = new Promotion(this.manifests, this.blobs);
+    this.mirror = new Mirror(store, config, this.blobs, this.manifests, { now: () => this.clock().getTime(), ...options.mirror });
   }
 
   /** Repository policies' retention rules, applied now (registry/retention.ts). */

@@ -21,6 +21,8 @@ export interface TagRecord {
   digest: string;
   /** When the tag was last pushed (ISO 8601); retention orders tags by it. */
   pushedAt?: string;
+  /** Mirrored tags only (registry/mirror/): when the upstream last confirmed the digest (ISO 8601). */
+  checkedAt?: string;
 }
 
 export type Clock = () => Date;

@@ -10,13 +10,20 @@ export async function getBlob(c: Context<AppEnv>, name: string, digestText: stri
   const registry = c.get('registry');
   const config = c.get('config');
   const digest = parseDigest(digestText);
-  const location = await registry.blobs.stat(name, digest);
-  if (!location) throw new RegistryError('BLOB_UNKNOWN', undefined, { digest: digest.digest });
   const headers: Record<string, string> = {
     'Docker-Content-Digest': digest.digest,
     'Content-Type': 'application/octet-stream',
     'Accept-Ranges': 'bytes',
   };
+  // A mirrored blob not cached yet comes from the upstream as it is stored (registry/mirror/).
+  const method = c.req.method === 'HEAD' ? 'HEAD' : 'GET';
+  const mirrored = await registry.mirror.blob(name, digest, method, { background: c.get('background') });
+  if (mirrored?.kind === 'upstream') {
+    const length: Record<string, string> = mirrored.size === undefined ? {} : { 'Content-Length': String(mirrored.size) };
+    return new Response(mirrored.body, { status: 200, headers: { ...headers, ...length } });
+  }
+  const location = mirrored ? mirrored.location : await registry.blobs.stat(name, digest);
+  if (!location) throw new RegistryError('BLOB_UNKNOWN', undefined, { digest: digest.digest });
   if (c.req.method === 'HEAD') {
     return new Response(null, { status: 200, headers: { ...headers, 'Content-Length': String(location.size) } });
   }

@@ -8,14 +8,17 @@ import { readCappedBytes } from '../http/capped-body.ts';
 import { empty } from './respond.ts';
 
 export async function getManifest(c: Context<AppEnv>, name: string, referenceText: string): Promise<Response> {
-  const manifests = c.get('registry').manifests;
+  const { manifests, mirror } = c.get('registry');
   const reference = readableReference(referenceText);
+  const head = c.req.method === 'HEAD';
+  // Under a mirror prefix the mirror answers, from its cache or the upstream (registry/mirror/).
+  const mirrored = await mirror.manifest(name, reference, !head);
   // GET and HEAD answer identical headers; HEAD skips reading the body.
-  if (c.req.method === 'HEAD') {
-    const record = await manifests.stat(name, reference);
+  if (head) {
+    const record = mirrored ?? (await manifests.stat(name, reference));
     return new Response(null, { status: 200, headers: manifestHeaders(record.digest.digest, record.mediaType, record.size) });
   }
-  const manifest = await manifests.get(name, reference);
+  const manifest = mirrored && 'body' in mirrored ? mirrored : await manifests.get(name, reference);
   return new Response(manifest.body, {
     status: 200,
     headers: manifestHeaders(manifest.digest.digest, manifest.mediaType, manifest.size),

@@ -14,6 +14,7 @@ import { readCappedText } from '../http/capped-body.ts';
 import { signAccessToken, signRefreshToken, verifyRefreshToken } from '../auth/jwt.ts';
 import { subjectOf, type Identity } from '../auth/policy.ts';
 import { parseScopes } from '../auth/scope.ts';
+import type { AccessRequest } from '../auth/types.ts';
 import { basicUnauthorized, type TokenAuthorizer } from '../auth/token-authorizer.ts';
 
 /** Forms carry a grant and a few scopes: 16 KiB is plenty, and all a stranger may make us hold. */
@@ -71,10 +72,26 @@ async function grantFromPost(auth: TokenAuthorizer, c: Context<AppEnv>): Promise
   return oauthError(400, 'unsupported_grant_type', 'grant_type must be password or refresh_token');
 }
 
+/**
+ * With BERTH_MIRROR_DEFAULT, dockerd asks a token for `library/alpine` and then pulls it from
+ * the default mirror as `hub/library/alpine` (app.ts): pull on that name is asked for as well,
+ * so the access rules of the mirror decide.
+ */
+function defaultMirrorScopes(c: Context<AppEnv>, asked: readonly AccessRequest[]): AccessRequest[] {
+  const mirror = c.get('registry').mirror;
+  const extra: AccessRequest[] = [];
+  for (const scope of asked) {
+    const alias = scope.type === 'repository' && scope.actions.includes('pull') ? mirror.defaultAliasName(scope.name) : null;
+    if (alias && !asked.some((a) => a.name === alias)) extra.push({ type: 'repository', name: alias, actions: ['pull'] });
+  }
+  return extra;
+}
+
 async function issue(auth: TokenAuthorizer, c: Context<AppEnv>, grant: Grant): Promise<Response> {
   const key = await auth.signingKey();
   const audience = auth.service(c.req.raw);
-  const access = auth.policy.grant(grant.identity, parseScopes(grant.scopes));
+  const asked = parseScopes(grant.scopes);
+  const access = auth.policy.grant(grant.identity, [...asked, ...defaultMirrorScopes(c, asked)]);
   const robot = grant.identity?.kind === 'robot' ? grant.identity.token.id : undefined;
   const subject = grant.identity ? subjectOf(grant.identity) : '';
   const { token, issuedAt, expiresIn } = await signAccessToken(key, {
