@@ -7,6 +7,8 @@
 import { credentialVariables, isDockerHub, parseMirrorList } from './oci/mirror-names.ts';
 
 export const MiB = 1024 * 1024;
+/** The largest manifest limit BERTH_MAX_MANIFEST_MB may set: no stored manifest is larger. */
+export const LARGEST_MANIFEST_BYTES = 64 * MiB;
 
 export interface RegistryConfig {
   /** Base URL clients reach Berth at (for token realms); derived from each request when unset. */
@@ -112,7 +114,7 @@ export function registryConfigFromEnv(env: EnvLike, overrides: Partial<RegistryC
     partSize,
     partConcurrency: readInt(env, 'BERTH_PART_CONCURRENCY', 4, 1, 32),
     maxBodyBytes: maxBodyMb > 0 ? maxBodyMb * MiB : undefined,
-    maxManifestBytes: readInt(env, 'BERTH_MAX_MANIFEST_MB', 4, 1, 64) * MiB,
+    maxManifestBytes: readInt(env, 'BERTH_MAX_MANIFEST_MB', 4, 1, LARGEST_MANIFEST_BYTES / MiB) * MiB,
     redirectBlobs: readBool(env, 'BERTH_REDIRECT_BLOBS', true),
     presignExpirySeconds: readInt(env, 'BERTH_PRESIGN_EXPIRY_SECONDS', 300, 1, 7 * 24 * 3600),
     uploadExpirySeconds: readInt(env, 'BERTH_UPLOAD_EXPIRY_SECONDS', 24 * 3600, 60),

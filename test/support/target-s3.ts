@@ -6,6 +6,7 @@
 import { spawnLogged, waitForHttp } from './process.ts';
 import { fileURLToPath } from 'node:url';
 import { startS3Server, type S3Server } from './s3-server.ts';
+import { startFaultProxy, type FaultProxy } from './fault-proxy.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const NODE_ENTRY = fileURLToPath(new URL('../../worker/runtime/node.ts', import.meta.url));
@@ -20,13 +21,17 @@ export interface S3TargetOptions {
    * the driver's HEAD-then-PUT emulation with BERTH_S3_CONDITIONAL_WRITES=false.
    */
   conditionalWrites?: boolean;
+  /** Put the fault-injecting proxy (fault-proxy.ts) on `port + 2` between Berth and the S3 server. */
+  faults?: boolean;
 }
 
 export interface S3Target {
   url: string;
-  s3: { endpoint: string; bucket: string; dir: string };
+  s3: S3Server;
   /** The S3 driver's environment (BERTH_S3_*), to open the same bucket from a test. */
   storeEnv: Record<string, string>;
+  /** The fault proxy Berth's S3 driver talks through, when asked for. */
+  faults?: FaultProxy;
   /** Everything Berth printed (the access log when BERTH_ACCESS_LOG is on). */
   logs(): string;
   stop(): Promise<void>;
@@ -49,6 +54,13 @@ export function berthS3Env(s3: S3Server, conditionalWrites: boolean): Record<str
 export async function startS3Target(opts: S3TargetOptions): Promise<S3Target> {
   const conditionalWrites = opts.conditionalWrites ?? true;
   const s3 = await startS3Server({ port: opts.port + 1, conditionalWrites });
+  let faults: FaultProxy | undefined;
+  try {
+    if (opts.faults) faults = await startFaultProxy({ port: opts.port + 2, upstream: s3.endpoint, bucket: s3.bucket });
+  } catch (error) {
+    await s3.stop();
+    throw error;
+  }
   const url = `http://127.0.0.1:${opts.port}`;
   const berth = spawnLogged(process.execPath, ['--import', 'tsx', NODE_ENTRY], {
     cwd: ROOT,
@@ -56,6 +68,7 @@ export async function startS3Target(opts: S3TargetOptions): Promise<S3Target> {
       ...process.env,
       NODE_OPTIONS: '',
       ...berthS3Env(s3, conditionalWrites),
+      ...(faults ? { BERTH_S3_ENDPOINT: faults.url } : {}),
       HOST: '127.0.0.1',
       PORT: String(opts.port),
       ...opts.env,
@@ -65,6 +78,7 @@ export async function startS3Target(opts: S3TargetOptions): Promise<S3Target> {
     await waitForHttp(`${url}/v2/`, berth.child, berth.output, START_TIMEOUT_MS);
   } catch (error) {
     await berth.stop();
+    await faults?.stop();
     await s3.stop();
     throw error;
   }
@@ -72,11 +86,12 @@ export async function startS3Target(opts: S3TargetOptions): Promise<S3Target> {
   let stopped: Promise<void> | undefined;
   return {
     url,
-    s3: { endpoint: s3.endpoint, bucket: s3.bucket, dir: s3.dir },
+    s3,
     storeEnv: berthS3Env(s3, conditionalWrites),
+    ...(faults ? { faults } : {}),
     logs: berth.output,
     stop() {
-      stopped ??= berth.stop().then(() => s3.stop());
+      stopped ??= berth.stop().then(() => faults?.stop()).then(() => s3.stop());
       return stopped;
     },
   };

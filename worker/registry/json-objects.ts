@@ -1,15 +1,9 @@
 /** Small JSON records in the store (sessions, links, tags). Bodies are tiny; reading whole is fine. */
 import type { ObjectStore, PutOptions } from '../storage/types.ts';
+import { readWhole } from '../storage/whole-reads.ts';
 
-export async function readBytes(store: ObjectStore, key: string, maxBytes: number): Promise<Uint8Array | null> {
-  const object = await store.get(key);
-  if (!object) return null;
-  if (object.info.size > maxBytes) {
-    await object.body.cancel();
-    throw new Error(`object ${key} is larger than expected (${object.info.size} > ${maxBytes})`);
-  }
-  return new Uint8Array(await new Response(object.body).arrayBuffer());
-}
+/** The object's bytes (a cut body is read again), or null when absent; refuses more than `maxBytes`. */
+export const readBytes = readWhole;
 
 export async function readJson<T>(store: ObjectStore, key: string): Promise<T | null> {
   const bytes = await readBytes(store, key, 1024 * 1024);

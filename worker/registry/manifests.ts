@@ -7,7 +7,7 @@
  * under the subject's digest for the referrers API, whether or not the subject exists yet.
  */
 import type { ObjectStore } from '../storage/types.ts';
-import type { RegistryConfig } from '../config.ts';
+import { LARGEST_MANIFEST_BYTES, type RegistryConfig } from '../config.ts';
 import { RegistryError } from '../oci/errors.ts';
 import { tryParseDigest, type ParsedDigest } from '../oci/digest.ts';
 import { blobsToCheck, parseManifest, referrerDescriptor, type Descriptor, type ParsedManifest } from '../oci/manifest.ts';
@@ -16,6 +16,7 @@ import { parseDigest } from '../oci/digest.ts';
 import { afterPrefix, keyOf } from './keys.ts';
 import { readBytes, readJson, writeJson } from './json-objects.ts';
 import { listPages } from './list-pages.ts';
+import { readWholeObject } from '../storage/whole-reads.ts';
 import type { Blobs } from './blobs.ts';
 import { mapLimit } from './concurrency.ts';
 import { digestBytes } from './content-digest.ts';
@@ -38,7 +39,10 @@ export interface PutManifestResult {
   subject?: Descriptor;
 }
 
-const CHECK_CONCURRENCY = 8;
+/** Store reads in flight while checking a manifest's references (a Worker queues beyond 6). */
+const CHECK_CONCURRENCY = 32;
+/** Unknown references named in the error, and the count after which checking stops. */
+const MAX_REPORTED = 20;
 
 export class Manifests {
   constructor(
@@ -66,9 +70,11 @@ export class Manifests {
 
   async get(repo: string, reference: Reference): Promise<StoredManifest> {
     const digest = await this.resolve(repo, reference);
-    const object = await this.store.get(keyOf({ kind: 'manifest', repo, digest }));
+    // Read with the largest limit there can be, so lowering BERTH_MAX_MANIFEST_MB never hides a
+    // manifest pushed under a higher one.
+    const object = await readWholeObject(this.store, keyOf({ kind: 'manifest', repo, digest }), LARGEST_MANIFEST_BYTES);
     if (!object) throw new RegistryError('MANIFEST_UNKNOWN', undefined, { digest: digest.digest });
-    const body = new Uint8Array(await new Response(object.body).arrayBuffer());
+    const body = object.bytes;
     return { digest, mediaType: object.info.contentType ?? 'application/octet-stream', size: body.byteLength, body };
   }
 
@@ -185,10 +191,17 @@ export class Manifests {
     return found;
   }
 
-  /** Every config and layer must be linked here; every child of an index must be stored here. */
+  /**
+   * Every config and layer must be linked here; every child of an index must be stored here.
+   * Checks run CHECK_CONCURRENCY at a time and stop once MAX_REPORTED are missing: a manifest
+   * naming 10,000 unknown layers is refused after a few dozen reads, not 10,000 in a row. A size
+   * mismatch is refused at once.
+   */
   private async checkReferences(repo: string, manifest: ParsedManifest): Promise<void> {
     const missing: string[] = [];
-    await mapLimit(blobsToCheck(manifest), CHECK_CONCURRENCY, async (descriptor) => {
+    const enough = (): boolean => missing.length >= MAX_REPORTED;
+    await mapLimit(uniqueByDigest(blobsToCheck(manifest)), CHECK_CONCURRENCY, async (descriptor) => {
+      if (enough()) return;
       const digest = tryParseDigest(descriptor.digest);
       const link = digest ? await this.blobs.stat(repo, digest) : null;
       if (!link) missing.push(descriptor.digest);
@@ -196,17 +209,26 @@ export class Manifests {
         throw new RegistryError('MANIFEST_INVALID', `size of ${descriptor.digest} is ${link.size}, manifest says ${descriptor.size}`);
       }
     });
-    await mapLimit(manifest.manifests, CHECK_CONCURRENCY, async (descriptor) => {
+    await mapLimit(uniqueByDigest(manifest.manifests), CHECK_CONCURRENCY, async (descriptor) => {
+      if (enough()) return;
       const digest = tryParseDigest(descriptor.digest);
       const found = digest ? await this.store.head(keyOf({ kind: 'manifest', repo, digest })) : null;
       if (!found) missing.push(descriptor.digest);
     });
     if (missing.length > 0) {
-      throw new RegistryError('MANIFEST_BLOB_UNKNOWN', `manifest references ${missing.length} unknown blob(s) or manifest(s)`, {
-        digests: missing.slice(0, 20),
+      const count = enough() ? `at least ${missing.length}` : String(missing.length);
+      throw new RegistryError('MANIFEST_BLOB_UNKNOWN', `manifest references ${count} unknown blob(s) or manifest(s)`, {
+        digests: missing.slice(0, MAX_REPORTED),
       });
     }
   }
+}
+
+/** One descriptor per digest and size: a layer listed twice is checked once. */
+function uniqueByDigest(descriptors: readonly Descriptor[]): Descriptor[] {
+  const unique = new Map<string, Descriptor>();
+  for (const descriptor of descriptors) unique.set(`${descriptor.digest} ${descriptor.size}`, descriptor);
+  return [...unique.values()];
 }
 
 function subjectOf(bytes: Uint8Array): ParsedDigest | null {

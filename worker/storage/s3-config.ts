@@ -31,7 +31,10 @@ export interface S3StoreOptions {
    * servers that ignore it; the driver then checks with HEAD first (best effort).
    */
   conditionalWrite?: boolean;
-  /** Limit on connecting, waiting for response headers and socket inactivity (ms). */
+  /**
+   * The time one operation may wait for the store's answer, all its attempts together (ms);
+   * also the longest silence of a streamed body (s3-budget.ts).
+   */
   requestTimeoutMs?: number;
 }
 

@@ -21,6 +21,7 @@ import type {
 } from '@aws-sdk/client-s3';
 import { NoSuchUploadError } from './errors.ts';
 import { DEFAULT_S3_REQUEST_TIMEOUT_MS, type S3StoreOptions } from './s3-config.ts';
+import { attemptTimeoutMs, S3_MAX_ATTEMPTS, startBudget, type OperationBudget } from './s3-budget.ts';
 import {
   StoreError,
   type ByteRange,
@@ -59,6 +60,7 @@ export function createS3Store(options: S3StoreOptions): ObjectStore {
   const bucket = options.bucket;
   const prefix = normalizePrefix(options.prefix ?? '');
   const conditionalWrite = options.conditionalWrite ?? true;
+  const budgetMs = options.requestTimeoutMs ?? DEFAULT_S3_REQUEST_TIMEOUT_MS;
   let clients: Promise<Clients> | undefined;
 
   // The SDK is large: load it and build the clients on first use, not when the app starts.
@@ -79,20 +81,24 @@ export function createS3Store(options: S3StoreOptions): ObjectStore {
 
   const fullKey = (key: string): string => prefix + key;
 
-  // Every SDK call goes through here so failures name the driver, operation and key.
-  async function attempt<T>(operation: string, key: string, run: (c: Clients) => Promise<T>): Promise<T> {
+  // Every SDK call goes through here so failures name the driver, operation and key, and every
+  // operation runs within its time budget (s3-budget.ts).
+  async function attempt<T>(operation: string, key: string, run: (c: Clients, budget: OperationBudget) => Promise<T>): Promise<T> {
+    const budget = startBudget(budgetMs);
     try {
-      return await run(await getClients());
+      return await run(await getClients(), budget);
     } catch (error) {
       if (error instanceof StoreError || error instanceof NoSuchUploadError) throw error;
       throw new StoreError(DRIVER, operation, key, { cause: error });
+    } finally {
+      budget.end();
     }
   }
 
   async function head(key: string): Promise<ObjectInfo | null> {
-    return attempt('head', key, async ({ sdk, client }) => {
+    return attempt('head', key, async ({ sdk, client }, budget) => {
       try {
-        const out = await client.send(new sdk.HeadObjectCommand({ Bucket: bucket, Key: fullKey(key) }));
+        const out = await client.send(new sdk.HeadObjectCommand({ Bucket: bucket, Key: fullKey(key) }), budget.options('answer'));
         return toInfo(key, out, out.ContentLength ?? 0);
       } catch (error) {
         if (isNotFound(error)) return null;
@@ -112,7 +118,7 @@ export function createS3Store(options: S3StoreOptions): ObjectStore {
 
     head,
 
-    get: (key, range?: ByteRange) => attempt('get', key, async ({ sdk, client }): Promise<StoredObject | null> => {
+    get: (key, range?: ByteRange) => attempt('get', key, async ({ sdk, client }, budget): Promise<StoredObject | null> => {
       if (range?.length === 0) {
         // HTTP cannot express an empty range (RFC 9110 §14.1.2): answer it without asking.
         const info = await head(key);
@@ -124,17 +130,20 @@ export function createS3Store(options: S3StoreOptions): ObjectStore {
           Bucket: bucket,
           Key: fullKey(key),
           Range: range ? toRangeHeader(range) : undefined,
-        }));
+        }), budget.options('answer'));
       } catch (error) {
         if (isNotFound(error)) return null;
         throw error;
       }
+      // The answer is in: the body streams at the reader's pace (whole-reads.ts retries cut
+      // bodies of small objects).
+      budget.end();
       const size = totalSize(out.ContentRange) ?? out.ContentLength ?? 0;
       const body = out.Body ? (out.Body.transformToWebStream() as ReadableStream<Uint8Array>) : emptyStream();
       return { info: toInfo(key, out, size), body };
     }),
 
-    put: (key, body, putOptions: PutOptions = {}) => attempt('put', key, async ({ sdk, client }) => {
+    put: (key, body, putOptions: PutOptions = {}) => attempt('put', key, async ({ sdk, client }, budget) => {
       if (putOptions.ifNoneMatch && !conditionalWrite) {
         // Best-effort emulation, see the header comment for why it is enough for Berth.
         if (await head(key)) return false;
@@ -151,10 +160,11 @@ export function createS3Store(options: S3StoreOptions): ObjectStore {
           Metadata: putOptions.metadata,
           IfNoneMatch: putOptions.ifNoneMatch && conditionalWrite ? '*' : undefined,
         });
-        if (bytes.byteLength >= UNSIGNED_PUT_MIN_BYTES) {
+        const large = bytes.byteLength >= UNSIGNED_PUT_MIN_BYTES;
+        if (large) {
           command.middlewareStack.add((next) => (args) => next(unsignedPayload(args)), UNSIGNED_PAYLOAD_STEP);
         }
-        await client.send(command);
+        await client.send(command, budget.options(large ? 'transfer' : 'answer'));
         return true;
       } catch (error) {
         // 412: the key exists. 409 ConditionalRequestConflict: another conditional write to the
@@ -165,11 +175,11 @@ export function createS3Store(options: S3StoreOptions): ObjectStore {
       }
     }),
 
-    delete: (key) => attempt('delete', key, async ({ sdk, client }) => {
-      await client.send(new sdk.DeleteObjectCommand({ Bucket: bucket, Key: fullKey(key) }));
+    delete: (key) => attempt('delete', key, async ({ sdk, client }, budget) => {
+      await client.send(new sdk.DeleteObjectCommand({ Bucket: bucket, Key: fullKey(key) }), budget.options('answer'));
     }),
 
-    list: (listOptions: ListOptions) => attempt('list', listOptions.prefix, async ({ sdk, client }): Promise<ListResult> => {
+    list: (listOptions: ListOptions) => attempt('list', listOptions.prefix, async ({ sdk, client }, budget): Promise<ListResult> => {
       const wanted = listOptions.limit ?? S3_MAX_LIST;
       if (wanted <= 0) return { objects: [], truncated: false };
       const out = await client.send(new sdk.ListObjectsV2Command({
@@ -177,7 +187,7 @@ export function createS3Store(options: S3StoreOptions): ObjectStore {
         Prefix: fullKey(listOptions.prefix),
         StartAfter: listOptions.startAfter === undefined ? undefined : fullKey(listOptions.startAfter),
         MaxKeys: Math.min(wanted, S3_MAX_LIST),
-      }));
+      }), budget.options('answer'));
       const objects: ObjectInfo[] = [];
       for (const entry of out.Contents ?? []) {
         if (!entry.Key?.startsWith(prefix)) continue;
@@ -189,13 +199,13 @@ export function createS3Store(options: S3StoreOptions): ObjectStore {
       return { objects, truncated: out.IsTruncated === true };
     }),
 
-    createMultipart: (key) => attempt('createMultipart', key, async ({ sdk, client }) => {
-      const out = await client.send(new sdk.CreateMultipartUploadCommand({ Bucket: bucket, Key: fullKey(key) }));
+    createMultipart: (key) => attempt('createMultipart', key, async ({ sdk, client }, budget) => {
+      const out = await client.send(new sdk.CreateMultipartUploadCommand({ Bucket: bucket, Key: fullKey(key) }), budget.options('answer'));
       if (!out.UploadId) throw new Error('CreateMultipartUpload returned no UploadId');
       return out.UploadId;
     }),
 
-    uploadPart: (key, uploadId, partNumber, body) => attempt('uploadPart', key, async ({ sdk, client }): Promise<MultipartPart> => {
+    uploadPart: (key, uploadId, partNumber, body) => attempt('uploadPart', key, async ({ sdk, client }, budget): Promise<MultipartPart> => {
       try {
         const command = new sdk.UploadPartCommand({
           Bucket: bucket,
@@ -206,7 +216,7 @@ export function createS3Store(options: S3StoreOptions): ObjectStore {
           ContentLength: body.byteLength,
         });
         command.middlewareStack.add((next) => (args) => next(unsignedPayload(args)), UNSIGNED_PAYLOAD_STEP);
-        const out = await client.send(command);
+        const out = await client.send(command, budget.options('transfer'));
         if (!out.ETag) throw new Error('UploadPart returned no ETag');
         return { partNumber, etag: out.ETag };
       } catch (error) {
@@ -214,7 +224,7 @@ export function createS3Store(options: S3StoreOptions): ObjectStore {
       }
     }),
 
-    completeMultipart: (key, uploadId, parts) => attempt('completeMultipart', key, async ({ sdk, client }) => {
+    completeMultipart: (key, uploadId, parts) => attempt('completeMultipart', key, async ({ sdk, client }, budget) => {
       try {
         await client.send(new sdk.CompleteMultipartUploadCommand({
           Bucket: bucket,
@@ -225,15 +235,15 @@ export function createS3Store(options: S3StoreOptions): ObjectStore {
               .sort((a, b) => a.partNumber - b.partNumber)
               .map((part) => ({ PartNumber: part.partNumber, ETag: part.etag })),
           },
-        }));
+        }), budget.options('answer'));
       } catch (error) {
         throw asNoSuchUpload(error, key);
       }
     }),
 
-    abortMultipart: (key, uploadId) => attempt('abortMultipart', key, async ({ sdk, client }) => {
+    abortMultipart: (key, uploadId) => attempt('abortMultipart', key, async ({ sdk, client }, budget) => {
       try {
-        await client.send(new sdk.AbortMultipartUploadCommand({ Bucket: bucket, Key: fullKey(key), UploadId: uploadId }));
+        await client.send(new sdk.AbortMultipartUploadCommand({ Bucket: bucket, Key: fullKey(key), UploadId: uploadId }), budget.options('answer'));
       } catch (error) {
         // types.ts: aborting an unknown (or already finished) upload is not an error.
         if (!isNoSuchUpload(error)) throw error;
@@ -299,10 +309,13 @@ function clientConfig(options: S3StoreOptions, endpoint: string | undefined): S3
     responseChecksumValidation: 'WHEN_REQUIRED',
     // Without these a store that never answers hangs the request forever: the SDK sets no socket
     // timeout and `requestTimeout` alone only logs a warning. Node's handler reads all four;
-    // workerd's fetch handler reads `requestTimeout` and ignores the rest.
+    // workerd's fetch handler reads `requestTimeout` and ignores the rest. Each send overrides
+    // `requestTimeout` with its share of the operation's budget (s3-budget.ts); `socketTimeout`
+    // bounds the silence of a streamed body after the answer.
+    maxAttempts: S3_MAX_ATTEMPTS,
     requestHandler: {
-      requestTimeout: timeout,
-      connectionTimeout: Math.min(timeout, 10_000),
+      requestTimeout: attemptTimeoutMs(timeout),
+      connectionTimeout: Math.min(attemptTimeoutMs(timeout), 10_000),
       socketTimeout: timeout,
       throwOnRequestTimeout: true,
     },
