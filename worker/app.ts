@@ -6,6 +6,7 @@
  * - `/v2/…`: matched by the pure endpoint table (`oci/routes.ts`); `handlerFor` below maps each
  *   endpoint and method to its handler and `accessFor` to the access it needs.
  * - `/token` and `/admin/…` (token auth only): `mountAccountRoutes` below.
+ * - `/` and `/ui/…`: the web UI, `mountWebUi` below.
  */
 import { Hono, type Context } from 'hono';
 import type { AppEnv } from './types.ts';
@@ -23,7 +24,7 @@ import { deleteBlob, getBlob } from './routes/blobs.ts';
 import { cancelUpload, finishUpload, patchUpload, startUpload, uploadStatus } from './routes/uploads.ts';
 import { deleteManifest, getManifest, putManifest } from './routes/manifests.ts';
 import { tagsList } from './routes/tags.ts';
-import { catalog } from './routes/catalog.ts';
+import { CATALOG_SCOPE, catalog } from './routes/catalog.ts';
 import { referrers } from './routes/referrers.ts';
 import { getToken, postToken } from './routes/token.ts';
 import { createUser, deleteUser, listUsers, setAdmin, setPassword, setRules, showUser, whoami } from './routes/admin/users.ts';
@@ -42,6 +43,15 @@ import { HTTPException } from 'hono/http-exception';
 import { createLogger, errorFields, type Logger } from './observe/logger.ts';
 import { noMetrics, type Metrics } from './observe/metrics.ts';
 import { observeRequests } from './observe/observe-requests.ts';
+import { BrowserSessions } from './auth/browser-sessions.ts';
+import { uiRoutes } from './routes/ui/session.ts';
+import { uiAsset } from './routes/ui/assets.ts';
+import { home, repositoryOrImage, toUi, uiNotFound } from './routes/ui/browse.ts';
+import { renewSession, showSignIn, signIn, signOut } from './routes/ui/sign-in.ts';
+import { confirmDelete, deleteImage } from './routes/ui/delete.ts';
+import { createTokenForm, listTokensPage, revokeTokenForm } from './routes/ui/tokens.ts';
+import { createUserForm, deleteUserForm, listUsersPage, setRulesForm } from './routes/ui/users.ts';
+import { gcPage, runGcForm } from './routes/ui/gc.ts';
 
 export interface RegistryOptions {
   config: RegistryConfig;
@@ -86,6 +96,7 @@ export function createRegistry(options: RegistryOptions): Hono<AppEnv> {
   app.get('/readyz', (c) => readyz(c, options.draining ?? (() => false)));
   mountMetrics(app, metrics, options.metricsToken);
   if (options.authorizer instanceof TokenAuthorizer) mountAccountRoutes(app, options.authorizer);
+  mountWebUi(app, options.authorizer, logger);
 
   app.all('/v2', (c) => dispatch(c, options.authorizer));
   app.all('/v2/*', (c) => dispatch(c, options.authorizer));
@@ -129,6 +140,37 @@ function mountAccountRoutes(app: Hono<AppEnv>, auth: TokenAuthorizer): void {
   app.post('/admin/retention', to(runRetention));
 }
 
+/**
+ * ── Web UI ── (README "Web UI"): server-rendered pages under /ui/, handlers in routes/ui/,
+ * views in ui/. `page` resolves the viewer's session; `action` also checks the body cap, the
+ * origin and the form token before a handler changes anything (routes/ui/session.ts).
+ */
+function mountWebUi(app: Hono<AppEnv>, authorizer: Authorizer, logger: Logger): void {
+  const auth = authorizer instanceof TokenAuthorizer ? authorizer : null;
+  const { page, action } = uiRoutes({ auth, sessions: auth ? new BrowserSessions(auth) : null, logger });
+  app.get('/', toUi);
+  app.get('/ui', toUi);
+  app.get('/ui/assets/:file', uiAsset);
+  app.get('/ui/', page(home));
+  app.get('/ui/sign-in', page(showSignIn));
+  app.post('/ui/sign-in', action(signIn));
+  app.post('/ui/sign-out', action(signOut));
+  app.get('/ui/session', page(renewSession));
+  app.get('/ui/r/*', page(repositoryOrImage));
+  app.get('/ui/delete', page(confirmDelete));
+  app.post('/ui/delete', action(deleteImage));
+  app.get('/ui/tokens', page(listTokensPage));
+  app.post('/ui/tokens', action(createTokenForm));
+  app.post('/ui/tokens/revoke', action(revokeTokenForm));
+  app.get('/ui/users', page(listUsersPage));
+  app.post('/ui/users', action(createUserForm));
+  app.post('/ui/users/rules', action(setRulesForm));
+  app.post('/ui/users/delete', action(deleteUserForm));
+  app.get('/ui/gc', page(gcPage));
+  app.post('/ui/gc', action(runGcForm));
+  app.all('/ui/*', page(uiNotFound));
+}
+
 async function dispatch(c: Context<AppEnv>, authorizer: Authorizer): Promise<Response> {
   let route = matchV2Route(new URL(c.req.url).pathname);
   if (!route) throw new RegistryError('NOT_FOUND', 'no such registry endpoint');
@@ -147,7 +189,8 @@ async function dispatch(c: Context<AppEnv>, authorizer: Authorizer): Promise<Res
   route = await throughDefaultMirror(c.get('registry'), route, method);
   const needed = accessFor(route, method);
   const source = route.kind === 'uploads' ? mountSource(new URL(c.req.url).searchParams, route.name) : null;
-  c.set('principal', source ? await authorizeMount(c.req.raw, authorizer, needed, source) : await authorizer.authorize(c.req.raw, needed));
+  if (route.kind === 'catalog') c.set('principal', await authorizeCatalog(c.req.raw, authorizer, needed));
+  else c.set('principal', source ? await authorizeMount(c.req.raw, authorizer, needed, source) : await authorizer.authorize(c.req.raw, needed));
   return handlerFor(route, method)(c);
 }
 
@@ -187,10 +230,28 @@ async function throughDefaultMirror(registry: Registry, route: V2Route, method: 
   return alias ? { ...route, name: alias } : route;
 }
 
+/**
+ * The catalog lists every repository to those with `registry:catalog:*` (admins). An account
+ * that sent its password or robot secret on the request and may not list everything gets the
+ * repositories it may pull instead (catalog.ts filters them), rather than a refusal. A Bearer
+ * token keeps the token spec's behaviour: its scopes decide, and without the catalog scope the
+ * usual challenge or denial follows.
+ */
+async function authorizeCatalog(req: Request, authorizer: Authorizer, needed: AccessRequest[]): Promise<Principal> {
+  try {
+    return await authorizer.authorize(req, needed);
+  } catch (error) {
+    if (!(error instanceof RegistryError) || error.code !== 'DENIED') throw error;
+    const principal = await authorizer.authorize(req, []);
+    if (!principal.policy) throw error;
+    return principal;
+  }
+}
+
 /** The scope each operation needs, in the Docker token spec's terms. */
 function accessFor(route: V2Route, method: string): AccessRequest[] {
   if (route.kind === 'base') return [];
-  if (route.kind === 'catalog') return [{ type: 'registry', name: 'catalog', actions: ['*'] }];
+  if (route.kind === 'catalog') return [CATALOG_SCOPE];
   let actions: Action[] = ['pull'];
   if (method === 'DELETE' && (route.kind === 'manifest' || route.kind === 'blob')) actions = ['delete'];
   else if (isUploadRoute(route) || (route.kind === 'manifest' && method === 'PUT')) {

@@ -129,7 +129,12 @@ describe('auth over HTTP (Node server)', () => {
     assert.deepEqual(claims(t.token).access, [{ type: 'repository', name: 'team/app', actions: ['pull'] }], 'granted = asked ∩ allowed');
     const upToken = await post('/v2/team/app/blobs/uploads/', { Authorization: `Bearer ${t.token}` });
     assert.equal(upToken.status, 403);
-    assert.equal((await get('/v2/_catalog', auth)).status, 403, 'catalog is for admins');
+    const catalog = await get('/v2/_catalog', auth);
+    assert.equal(catalog.status, 200, 'with Basic, the catalog lists what the account may pull');
+    const { repositories } = (await catalog.json()) as { repositories: string[] };
+    assert.ok(repositories.every((name) => name.startsWith('team/') || name.startsWith('pub/')), repositories.join(','));
+    const tokenCatalog = await get('/v2/_catalog', { Authorization: `Bearer ${t.token}` });
+    assert.equal(tokenCatalog.status, 403, 'a token without registry:catalog:* is refused, as the token spec has it');
   });
 
   it('pusher through authedFetch (the Bearer dance) can start an upload', async () => {

@@ -41,6 +41,23 @@ function jti(): string {
   return toBase64Url(randomBytes(16));
 }
 
+/** Header and registered claims every token of Berth's carries; `typ` keeps the kinds apart. */
+export function signJwt(
+  key: SigningKey,
+  typ: string,
+  claims: JWTPayload,
+  times: { subject: string; audience: string; issuedAt: number; expiresAt: number; notBefore?: boolean },
+): Promise<string> {
+  const jwt = new SignJWT(claims)
+    .setProtectedHeader({ alg: TOKEN_ALGORITHM, kid: key.kid, typ })
+    .setIssuer(TOKEN_ISSUER)
+    .setSubject(times.subject)
+    .setAudience(times.audience)
+    .setIssuedAt(times.issuedAt);
+  if (times.notBefore) jwt.setNotBefore(times.issuedAt);
+  return jwt.setExpirationTime(times.expiresAt).setJti(jti()).sign(key.privateKey);
+}
+
 export async function signAccessToken(
   key: SigningKey,
   input: { subject: string; audience: string; access: AccessRequest[]; ttlSeconds: number; robot?: string; now?: number },
@@ -48,16 +65,9 @@ export async function signAccessToken(
   const issuedAt = Math.floor((input.now ?? Date.now()) / 1000);
   const claims: JWTPayload = { access: input.access };
   if (input.robot) claims.rbt = input.robot;
-  const token = await new SignJWT(claims)
-    .setProtectedHeader({ alg: TOKEN_ALGORITHM, kid: key.kid, typ: ACCESS_TYP })
-    .setIssuer(TOKEN_ISSUER)
-    .setSubject(input.subject)
-    .setAudience(input.audience)
-    .setIssuedAt(issuedAt)
-    .setNotBefore(issuedAt)
-    .setExpirationTime(issuedAt + input.ttlSeconds)
-    .setJti(jti())
-    .sign(key.privateKey);
+  const token = await signJwt(key, ACCESS_TYP, claims, {
+    subject: input.subject, audience: input.audience, issuedAt, expiresAt: issuedAt + input.ttlSeconds, notBefore: true,
+  });
   return { token, issuedAt, expiresIn: input.ttlSeconds };
 }
 
@@ -78,7 +88,8 @@ export async function signRefreshToken(
     .sign(key.privateKey);
 }
 
-async function verify(key: SigningKey, token: string, audience: string, typ: string): Promise<JWTPayload | null> {
+/** The payload of a token of this `typ` signed by `key` for `audience`, or null for anything else. */
+export async function verifyJwt(key: SigningKey, token: string, audience: string, typ: string): Promise<JWTPayload | null> {
   if (token.length > 8192) return null;
   try {
     const { payload } = await jwtVerify(
@@ -113,7 +124,7 @@ function parseAccess(value: unknown): AccessRequest[] | null {
 
 /** The claims of a valid access token for `audience`, or null for anything else. */
 export async function verifyAccessToken(key: SigningKey, token: string, audience: string): Promise<AccessClaims | null> {
-  const payload = await verify(key, token, audience, ACCESS_TYP);
+  const payload = await verifyJwt(key, token, audience, ACCESS_TYP);
   const access = payload ? parseAccess(payload.access) : null;
   if (!payload || !access || typeof payload.sub !== 'string' || typeof payload.exp !== 'number') return null;
   const claims: AccessClaims = { subject: payload.sub, access, expiresAt: payload.exp };
@@ -123,7 +134,7 @@ export async function verifyAccessToken(key: SigningKey, token: string, audience
 }
 
 export async function verifyRefreshToken(key: SigningKey, token: string, audience: string): Promise<RefreshClaims | null> {
-  const payload = await verify(key, token, audience, REFRESH_TYP);
+  const payload = await verifyJwt(key, token, audience, REFRESH_TYP);
   if (!payload || typeof payload.sub !== 'string' || typeof payload.stp !== 'string' || payload.stp === '') return null;
   const claims: RefreshClaims = { subject: payload.sub, stamp: payload.stp };
   if (typeof payload.rbt === 'string') claims.robot = payload.rbt;

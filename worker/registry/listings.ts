@@ -48,6 +48,46 @@ export function listRepositories(store: ObjectStore, page: Page): Promise<NamePa
   return listNames(store, keyOf({ kind: 'catalog' }), page);
 }
 
+export interface FilteredNamePage extends NamePage {
+  /** Where the next page starts (its `last`) when `more`: the last name examined, kept or not. */
+  next?: string;
+}
+
+/** Names examined per call at most, so a caller who sees few of many repositories never scans them all at once. */
+export const FILTER_BUDGET = 10_000;
+
+/**
+ * The repositories `include` accepts, in order, after `page.last`, at most `page.n` (50 when
+ * absent). The catalog is read in pages and filtered here; after FILTER_BUDGET names the page
+ * ends early, with `next` saying where to go on.
+ */
+export async function listRepositoriesWhere(
+  store: ObjectStore,
+  page: Page,
+  include: (name: string) => boolean,
+  budget = FILTER_BUDGET,
+): Promise<FilteredNamePage> {
+  const wanted = page.n ?? 50;
+  const names: string[] = [];
+  let last = page.last;
+  let examined = 0;
+  for (;;) {
+    const batch = await listRepositories(store, { last, n: Math.min(1000, budget - examined) });
+    for (const name of batch.names) {
+      examined++;
+      if (!include(name)) {
+        last = name;
+        continue;
+      }
+      if (names.length === wanted) return { names, more: true, next: last };
+      names.push(name);
+      last = name;
+    }
+    if (!batch.more) return { names, more: false };
+    if (examined >= budget) return { names, more: true, next: last };
+  }
+}
+
 export async function repositoryExists(store: ObjectStore, repo: string): Promise<boolean> {
   return (await store.head(keyOf({ kind: 'catalogEntry', repo }))) !== null;
 }
@@ -85,6 +125,11 @@ export class Listings {
 
   repositories(page: Page): Promise<NamePage> {
     return listRepositories(this.store, page);
+  }
+
+  /** Repositories `include` accepts (the web UI and the catalog for non-admins: only what one may pull). */
+  repositoriesWhere(page: Page, include: (name: string) => boolean): Promise<FilteredNamePage> {
+    return listRepositoriesWhere(this.store, page, include);
   }
 
   repositoryExists(repo: string): Promise<boolean> {

@@ -6,6 +6,7 @@ import type { ObjectStore } from '../storage/types.ts';
 import type { RegistryConfig } from '../config.ts';
 import { Blobs } from './blobs.ts';
 import { collectGarbage, type GcOptions, type GcReport } from './gc.ts';
+import { Images } from './images.ts';
 import { Listings } from './listings.ts';
 import { DirectUploads } from './direct-uploads.ts';
 import { Manifests } from './manifests.ts';
@@ -34,6 +35,8 @@ export class Registry {
   readonly policies: Policies;
   readonly clock: Clock;
   readonly mirror: Mirror;
+  /** What people browse: tags with push times, sizes, platforms, config summaries (web UI). */
+  readonly images: Images;
 
   constructor(
     private readonly store: ObjectStore,
@@ -48,6 +51,7 @@ export class Registry {
     this.manifests = new Manifests(store, config, this.blobs, new TagWrites(store, this.policies, this.clock));
     this.listings = new Listings(store);
     this.promotion = new Promotion(this.manifests, this.blobs);
+    this.images = new Images(store, this.manifests, this.blobs, this.listings);
     this.mirror = new Mirror(store, config, this.blobs, this.manifests, { now: () => this.clock().getTime(), ...options.mirror });
   }
 

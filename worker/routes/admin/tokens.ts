@@ -7,9 +7,9 @@
 import type { Context } from 'hono';
 import type { AppEnv } from '../../types.ts';
 import { RegistryError } from '../../oci/errors.ts';
-import { publicView } from '../../auth/robot-tokens.ts';
+import { publicView, type PublicRobotToken } from '../../auth/robot-tokens.ts';
 import type { TokenAuthorizer } from '../../auth/token-authorizer.ts';
-import { existingUser, param, signedIn } from './guards.ts';
+import { existingUser, param, signedIn, type User } from './guards.ts';
 import { readJsonBody } from './json-body.ts';
 import { checkRules } from './users.ts';
 
@@ -18,14 +18,31 @@ const MAX_TOKEN_SECONDS = 366 * 86_400;
 
 export async function listTokens(c: Context<AppEnv>, auth: TokenAuthorizer): Promise<Response> {
   const me = await signedIn(c, auth);
-  const owner = me.admin ? c.req.query('owner') : me.account;
-  const tokens = (await auth.accounts.robots.list()).filter((t) => !owner || t.owner === owner);
-  return Response.json({ tokens: tokens.map(publicView) });
+  return Response.json({ tokens: await tokensOf(auth, me, c.req.query('owner')) });
 }
 
 export async function createToken(c: Context<AppEnv>, auth: TokenAuthorizer): Promise<Response> {
   const me = await signedIn(c, auth);
-  const body = await readJsonBody(c);
+  const { token, secret } = await issueToken(auth, me, await readJsonBody(c));
+  // The secret is in this response only; we keep just its hash.
+  return Response.json({ ...token, secret }, { status: 201, headers: { 'Cache-Control': 'no-store' } });
+}
+
+export async function revokeToken(c: Context<AppEnv>, auth: TokenAuthorizer): Promise<Response> {
+  await withdrawToken(auth, await signedIn(c, auth), param(c, 'id'));
+  return new Response(null, { status: 204 });
+}
+
+// The operations themselves, shared by the admin API above and the web UI (routes/ui/tokens.ts).
+
+/** A user's own tokens; an admin sees everyone's, or those of `owner`. */
+export async function tokensOf(auth: TokenAuthorizer, me: User, owner?: string): Promise<PublicRobotToken[]> {
+  const only = me.admin ? owner : me.account;
+  return (await auth.accounts.robots.list()).filter((t) => !only || t.owner === only).map(publicView);
+}
+
+/** Creates a token from an untrusted `{name, scopes, expiresInSeconds?, owner?}`. */
+export async function issueToken(auth: TokenAuthorizer, me: User, body: Record<string, unknown>): Promise<{ token: PublicRobotToken; secret: string }> {
   const name = body.name;
   if (typeof name !== 'string' || !/^[\w.@-]{1,64}$/.test(name)) {
     throw new RegistryError('INVALID_REQUEST', 'name must be 1-64 letters, digits, _ . @ -');
@@ -42,15 +59,13 @@ export async function createToken(c: Context<AppEnv>, auth: TokenAuthorizer): Pr
   }
   const expiresAt = seconds === 0 ? null : new Date(Date.now() + seconds * 1000);
   const { token, secret } = await auth.accounts.robots.create({ name, owner, scopes, expiresAt });
-  // The secret is in this response only; we keep just its hash.
-  return Response.json({ ...publicView(token), secret }, { status: 201, headers: { 'Cache-Control': 'no-store' } });
+  return { token: publicView(token), secret };
 }
 
-export async function revokeToken(c: Context<AppEnv>, auth: TokenAuthorizer): Promise<Response> {
-  const me = await signedIn(c, auth);
-  const token = await auth.accounts.robots.get(param(c, 'id'));
-  if (!token || (!me.admin && token.owner !== me.account)) throw new RegistryError('TOKEN_UNKNOWN', undefined, { id: param(c, 'id') });
+/** Revokes a token of `me` (an admin: anyone's); another user's token is as unknown as a missing one. */
+export async function withdrawToken(auth: TokenAuthorizer, me: User, id: string): Promise<void> {
+  const token = await auth.accounts.robots.get(id);
+  if (!token || (!me.admin && token.owner !== me.account)) throw new RegistryError('TOKEN_UNKNOWN', undefined, { id });
   await auth.accounts.robots.revoke(token.id);
   auth.accounts.invalidate();
-  return new Response(null, { status: 204 });
 }

@@ -20,7 +20,7 @@ import { readJsonBody } from './json-body.ts';
 
 export const MIN_PASSWORD_LENGTH = 8;
 
-function userView(user: UserRecord): Omit<UserRecord, 'passwordHash' | 'stamp'> {
+export function userView(user: UserRecord): Omit<UserRecord, 'passwordHash' | 'stamp'> {
   const { passwordHash: _hash, stamp: _stamp, ...rest } = user;
   return rest;
 }
@@ -50,13 +50,24 @@ export async function whoami(c: Context<AppEnv>, auth: TokenAuthorizer): Promise
 
 export async function listUsers(c: Context<AppEnv>, auth: TokenAuthorizer): Promise<Response> {
   await adminOnly(c, auth);
-  const users = await Promise.all((await auth.accounts.users.list()).map((a) => auth.accounts.users.get(a)));
-  return Response.json({ users: users.filter((u): u is UserRecord => u !== null).map(userView) });
+  return Response.json({ users: (await allUsers(auth)).map(userView) });
 }
 
 export async function createUser(c: Context<AppEnv>, auth: TokenAuthorizer): Promise<Response> {
   await adminOnly(c, auth);
-  const body = await readJsonBody(c);
+  return Response.json(userView(await addUser(auth, await readJsonBody(c))), { status: 201 });
+}
+
+// The operations below are shared by the admin API and the web UI (routes/ui/users.ts); callers
+// have checked that the caller is an admin.
+
+export async function allUsers(auth: TokenAuthorizer): Promise<UserRecord[]> {
+  const users = await Promise.all((await auth.accounts.users.list()).map((a) => auth.accounts.users.get(a)));
+  return users.filter((u): u is UserRecord => u !== null);
+}
+
+/** Creates a user from an untrusted `{account, password, admin?, rules?}`. */
+export async function addUser(auth: TokenAuthorizer, body: Record<string, unknown>): Promise<UserRecord> {
   const account = body.account ?? body.name;
   if (typeof account !== 'string' || !isValidAccount(account)) {
     throw new RegistryError('INVALID_REQUEST', 'account must be lowercase letters, digits and . _ - (at most 64)');
@@ -73,7 +84,7 @@ export async function createUser(c: Context<AppEnv>, auth: TokenAuthorizer): Pro
   };
   if (!(await auth.accounts.users.put(user, { create: true }))) throw new RegistryError('USER_EXISTS', undefined, { account });
   auth.accounts.invalidate();
-  return Response.json(userView(user), { status: 201 });
+  return user;
 }
 
 export async function showUser(c: Context<AppEnv>, auth: TokenAuthorizer): Promise<Response> {
@@ -82,15 +93,19 @@ export async function showUser(c: Context<AppEnv>, auth: TokenAuthorizer): Promi
 }
 
 export async function deleteUser(c: Context<AppEnv>, auth: TokenAuthorizer): Promise<Response> {
-  const me = await adminOnly(c, auth);
-  const user = await existingUser(auth, param(c, 'account'));
+  await removeUser(auth, await adminOnly(c, auth), param(c, 'account'));
+  return new Response(null, { status: 204 });
+}
+
+/** Deletes `account` and revokes its robot tokens; nobody deletes their own account. */
+export async function removeUser(auth: TokenAuthorizer, me: UserRecord, account: string): Promise<void> {
+  const user = await existingUser(auth, account);
   if (user.account === me.account) throw new RegistryError('CONFLICT', 'you cannot delete your own account');
   await auth.accounts.users.delete(user.account);
   for (const token of await auth.accounts.robots.list()) {
     if (token.owner === user.account) await auth.accounts.robots.revoke(token.id);
   }
   auth.accounts.invalidate();
-  return new Response(null, { status: 204 });
 }
 
 export async function setPassword(c: Context<AppEnv>, auth: TokenAuthorizer): Promise<Response> {
@@ -104,10 +119,15 @@ export async function setPassword(c: Context<AppEnv>, auth: TokenAuthorizer): Pr
 
 export async function setRules(c: Context<AppEnv>, auth: TokenAuthorizer): Promise<Response> {
   await adminOnly(c, auth);
-  const user = await existingUser(auth, param(c, 'account'));
-  const rules = checkRules((await readJsonBody(c)).rules);
+  return Response.json(userView(await replaceRules(auth, param(c, 'account'), (await readJsonBody(c)).rules)));
+}
+
+/** Replaces the access rules of `account` with an untrusted rule list. */
+export async function replaceRules(auth: TokenAuthorizer, account: string, value: unknown): Promise<UserRecord> {
+  const user = await existingUser(auth, account);
+  const rules = checkRules(value);
   await save(auth, { ...user, rules });
-  return Response.json(userView({ ...user, rules }));
+  return { ...user, rules };
 }
 
 export async function setAdmin(c: Context<AppEnv>, auth: TokenAuthorizer): Promise<Response> {
