@@ -3,9 +3,10 @@
  * run on this machine, loopback only. Prints a table per measurement and a final RATIOS line,
  * writes .tmp/bench-results.json and test/bench/RESULTS.md.
  *
- * Env: BERTH_BENCH_SIZE_MB (1024), BERTH_BENCH_ROUNDS (3, big transfers), BERTH_BENCH_LOAD_SECONDS
- * (3 per cell), BERTH_BENCH_LOAD_ROUNDS (1), BERTH_BENCH_SMALL_ROUNDS (1), BERTH_BENCH_PORT
- * (15600: uses the next 7 ports), BERTH_BENCH_PHASES (transfers,small,load,rss: a subset),
+ * Env: BERTH_BENCH_SIZE_MB (1024), BERTH_BENCH_ROUNDS (3, big transfers and mirror pulls),
+ * BERTH_BENCH_LOAD_SECONDS (3 per cell), BERTH_BENCH_LOAD_ROUNDS (1), BERTH_BENCH_SMALL_ROUNDS (1),
+ * BERTH_BENCH_MIRROR_MB (100, the image pulled through the mirror), BERTH_BENCH_PORT
+ * (15600: uses the next 8 ports), BERTH_BENCH_PHASES (transfers,small,load,rss,mirror: a subset),
  * BERTH_BENCH_PROFILE=<dir> (V8 CPU profiles of the Berth processes), BERTH_BENCH_NO_RESULTS=1
  * (do not rewrite RESULTS.md, for trial runs).
  */
@@ -18,6 +19,7 @@ import { payload } from './data.ts';
 import { bigPushRss, loadCells, newTables, smallUploadRounds, transferRounds, type LoadRow } from './phases.ts';
 import { rawS3 } from './raw-s3.ts';
 import { loadMarkdown, loadText, ratiosLine } from './summary.ts';
+import { MIRROR_PREFIX, mirrorRounds, mirrorTable } from './mirror.ts';
 import { markdownTable, textTable } from './report.ts';
 import { MB, RssWatch } from './rss.ts';
 import { rows, type Table } from './stats.ts';
@@ -41,8 +43,9 @@ const settings = {
   loadSeconds: envInt('BERTH_BENCH_LOAD_SECONDS', 3, 1, 60),
   loadRounds: envInt('BERTH_BENCH_LOAD_ROUNDS', 1, 1, 10),
   smallRounds: envInt('BERTH_BENCH_SMALL_ROUNDS', 1, 1, 10),
+  mirrorMb: envInt('BERTH_BENCH_MIRROR_MB', 100, 1, 4096),
   port: envInt('BERTH_BENCH_PORT', 15600, 1024, 65000),
-  phases: new Set((process.env.BERTH_BENCH_PHASES ?? 'transfers,small,load,rss').split(',').map((p) => p.trim())),
+  phases: new Set((process.env.BERTH_BENCH_PHASES ?? 'transfers,small,load,rss,mirror').split(',').map((p) => p.trim())),
   profileDir: process.env.BERTH_BENCH_PROFILE ? path.resolve(process.env.BERTH_BENCH_PROFILE) : undefined,
   concurrencies: [16, 64],
 };
@@ -88,6 +91,7 @@ async function main(): Promise<void> {
   let rawHttp: RawHttp | undefined;
   const registries: RegistrySystem[] = [];
   const tables = newTables(settings.sizeMb);
+  const mirrorPulls = mirrorTable(settings.mirrorMb);
   const servedByBerthS3: number[] = [];
   let loadRows: LoadRow[] = [];
   let push2gRss: Record<string, number> = {};
@@ -136,6 +140,11 @@ async function main(): Promise<void> {
       log(`\n== request load: ${settings.concurrencies.join(' and ')} connections, ${settings.loadSeconds} s per cell`);
       loadRows = await loadCells([berthFs, berthFsOpen, berthS3, reference], rawHttp, settings.concurrencies, settings.loadSeconds * 1000, settings.loadRounds, log);
     }
+    if (settings.phases.has('mirror')) {
+      log(`\n== ${settings.mirrorMb} MiB image pulled through the mirror: ${settings.rounds} rounds`);
+      const mirror = await start(startBerth({ id: 'berth_mirror', port: p + 7, auth: false, cpuProfDir: prof, env: { BERTH_MIRRORS: `${MIRROR_PREFIX}=${reference.url}` } }));
+      await mirrorRounds({ upstream: reference, mirror, sizeMb: settings.mirrorMb, table: mirrorPulls, log }, settings.rounds);
+    }
     for (const [id, pid] of Object.entries(pids)) runPeak[id] = rss.peak(pid) / MB;
   } finally {
     rss?.stop();
@@ -144,7 +153,7 @@ async function main(): Promise<void> {
     process.off('SIGTERM', onSignal);
   }
 
-  const allTables: Table[] = Object.values(tables).filter((t) => Object.keys(t.samples).length > 0);
+  const allTables: Table[] = [...Object.values(tables), mirrorPulls].filter((t) => Object.keys(t.samples).length > 0);
   for (const table of allTables) log(textTable(table));
   if (loadRows.length) log(loadText(loadRows));
   log(`\nRSS after start (MB): ${Object.entries(idleRss).map(([k, v]) => `${k}=${v.toFixed(0)}`).join(' ')}`);
