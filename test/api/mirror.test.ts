@@ -317,12 +317,61 @@ describe('pull-through mirror on the Node server (filesystem store)', { timeout:
     assert.equal(head.status, 404);
   });
 
+  it('promotion copies a cached mirror image into a repository of Berth; into a mirror prefix it is refused', async () => {
+    ready();
+    const promote = (source: string, target: string): Promise<Response> =>
+      fetch(`${mirror.url}/admin/tags`, {
+        method: 'POST',
+        headers: { Authorization: `Basic ${btoa(`${ADMIN.username}:${ADMIN.password}`)}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ source, target }),
+      });
+    const pinned = await promote('hub/library/alpine:3', 'base/alpine:3');
+    assert.equal(pinned.status, 201, await explain(pinned));
+    hubProxy.reset();
+    const pulled = await pullImage(admin.fetch, 'base/alpine', '3');
+    assert.equal(pulled.digest, images['library/alpine:3']!.digest);
+    assert.deepEqual(hubProxy.requests, [], 'a promoted copy is Berth\'s own');
+    const refused = await promote('base/alpine:3', 'hub/library/alpine:mine');
+    assert.equal(refused.status, 403);
+    assert.match(JSON.stringify(await refused.json()), /read-only mirror/);
+  });
+
   it('mirrored repositories are listed like any other, with the tags pulled so far', async () => {
     ready();
     const catalog = (await (await admin.fetch('/v2/_catalog')).json()) as { repositories: string[] };
     for (const name of ['hub/library/alpine', 'hub/library/busy', 'tok/private/app']) assert.ok(catalog.repositories.includes(name), name);
     const tags = (await (await anonymous.fetch('/v2/hub/library/alpine/tags/list')).json()) as { tags: string[] };
     assert.deepEqual(tags.tags, ['3']);
+  });
+
+  it('retention keeps the cache small like any repository; a pruned tag is fetched again', async () => {
+    ready();
+    await pushUpstream(hubClient, 'library/retain', 'old', [1024]);
+    await pushUpstream(hubClient, 'library/retain', 'new', [1024]);
+    await pullImage(anonymous.fetch, 'hub/library/retain', 'old');
+    await pullImage(anonymous.fetch, 'hub/library/retain', 'new');
+    const adminApi = (method: string, path: string, body?: unknown): Promise<Response> =>
+      fetch(`${mirror.url}${path}`, {
+        method,
+        headers: { Authorization: `Basic ${btoa(`${ADMIN.username}:${ADMIN.password}`)}`, 'Content-Type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    const policy = await adminApi('PUT', '/admin/policies', { pattern: 'hub/library/retain', keepLast: 1 });
+    assert.ok(policy.ok, await explain(policy));
+    try {
+      const run = await adminApi('POST', '/admin/retention?dryRun=false');
+      assert.equal(run.status, 200, await explain(run));
+      const report = (await run.json()) as { tags: { repository: string; tag: string }[] };
+      assert.deepEqual(report.tags.map((t) => `${t.repository}:${t.tag}`), ['hub/library/retain:old']);
+      const tags = (await (await anonymous.fetch('/v2/hub/library/retain/tags/list')).json()) as { tags: string[] };
+      assert.deepEqual(tags.tags, ['new']);
+      hubProxy.reset();
+      const again = await pullImage(anonymous.fetch, 'hub/library/retain', 'old');
+      assert.equal(again.digest, images['library/retain:old']!.digest);
+      assert.equal(hubProxy.manifestRequests('GET', 'library/retain').filter((r) => r.status === 200).length, 1);
+    } finally {
+      await adminApi('DELETE', '/admin/policies?pattern=hub/library/retain');
+    }
   });
 });
 

@@ -27,6 +27,8 @@ export async function promote(c: Context<AppEnv>, auth: TokenAuthorizer): Promis
   const source = parseImageReference(referenceField(body, 'source'));
   const target = parseImageReference(referenceField(body, 'target'));
   if (target.reference.kind !== 'tag') throw new RegistryError('TAG_INVALID', 'target must be repository:tag');
+  // A mirror's names are the upstream's: promoting into them is a push there.
+  c.get('registry').mirror.refusePush(target.repository);
   const needed: AccessRequest[] = [
     { type: 'repository', name: source.repository, actions: ['pull'] },
     { type: 'repository', name: target.repository, actions: ['pull', 'push'] },
