@@ -66,10 +66,13 @@ export function reloadTlsOnChange(server: TlsServer, files: TlsFiles, logger: Lo
   const reload = (why: string): void => {
     try {
       const pair = loadTlsPair(files);
-      if (pair.summary.fingerprint256 + pair.key.toString('base64') === current) return;
-      server.setSecureContext({ cert: pair.cert, key: pair.key });
-      current = pair.summary.fingerprint256 + pair.key.toString('base64');
-      logger.info('tls certificate loaded', { why, ...pair.summary });
+      const identity = pair.summary.fingerprint256 + pair.key.toString('base64');
+      const changed = identity !== current;
+      // A poll that finds nothing new stays quiet; a SIGHUP always answers in the log.
+      if (!changed && why !== 'SIGHUP') return;
+      if (changed) server.setSecureContext({ cert: pair.cert, key: pair.key });
+      current = identity;
+      logger.info('tls certificate loaded', { why, changed, ...pair.summary });
     } catch (error) {
       logger.warn('tls certificate not reloaded; the previous one stays in use', { why, error: errorFields(error) });
     }
