@@ -9,6 +9,10 @@
  *   through a generated env file readable only by the user, never on the command line.
  * - Extra arguments go to wrangler (`npm run dev:worker -- --test-scheduled`).
  *
+ * - PORT is served by a small front (plain-http-front.mjs) that refuses TLS at once, so docker,
+ *   podman and skopeo fall back to HTTP without waiting ~10 s on every command; wrangler itself
+ *   listens on a free port behind it. BERTH_DEV_TLS_FRONT=false lets wrangler take PORT directly.
+ *
  * Environment: PORT, BERTH_DATA_DIR, BERTH_INSPECTOR_PORT (devtools; wrangler's default 9229).
  */
 import { spawn } from 'node:child_process';
@@ -16,6 +20,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort, startPlainHttpFront } from './plain-http-front.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const port = process.env.PORT?.trim() || '8787';
@@ -44,11 +49,14 @@ const lines = Object.entries(process.env)
 const envFile = join(runDir, `vars-${port}-${process.pid}.env`);
 writeFileSync(envFile, lines.join('\n') + '\n', { mode: 0o600 });
 
+const useFront = !/^(0|false|no|off)$/i.test(process.env.BERTH_DEV_TLS_FRONT?.trim() ?? '');
+const wranglerPort = useFront ? String(await freePort('127.0.0.1')) : port;
+
 const wrangler = createRequire(import.meta.url).resolve('wrangler/bin/wrangler.js', { paths: [root] });
 const args = [
   wrangler, 'dev',
   '--ip', '127.0.0.1',
-  '--port', port,
+  '--port', wranglerPort,
   '--persist-to', persistTo,
   '--env-file', envFile,
   '--show-interactive-dev-session=false',
@@ -68,11 +76,15 @@ const child = spawn(process.execPath, args, {
   },
 });
 
+const stopFront = useFront ? await startPlainHttpFront({ host: '127.0.0.1', port: Number(port), innerPort: Number(wranglerPort) }) : async () => {};
+if (useFront) console.log(`dev:worker: Berth on http://127.0.0.1:${port} (wrangler behind it on ${wranglerPort}; TLS probes refused at once)`);
+
 const cleanup = () => rmSync(envFile, { force: true });
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.on(signal, () => child.kill(signal));
 }
-child.on('exit', (code, signal) => {
+child.on('exit', async (code, signal) => {
   cleanup();
+  await stopFront();
   process.exit(code ?? (signal ? 1 : 0));
 });

@@ -2,7 +2,8 @@
  * The Worker in workerd, as `npm run dev:worker` runs it: the same launcher
  * (infra/cloudflare/dev.mjs → wrangler dev, offline), a fresh local R2 directory, the given port.
  * `env` reaches the Worker as vars; BERTH_ and R2_ variables of the test process itself do not,
- * so a developer's shell cannot change what the suite tests.
+ * so a developer's shell cannot change what the suite tests (BERTH_DEV_TLS_FRONT, the launcher's
+ * TLS front switch, excepted).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -29,7 +30,8 @@ export async function startWorkerTarget(opts: {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'berth-worker-'));
   const env: NodeJS.ProcessEnv = {};
   for (const [name, value] of Object.entries(process.env)) {
-    if (!/^(BERTH_|R2_)/.test(name)) env[name] = value;
+    // BERTH_DEV_TLS_FRONT is the launcher's own switch (to measure with and without its front).
+    if (!/^(BERTH_|R2_)/.test(name) || name === 'BERTH_DEV_TLS_FRONT') env[name] = value;
   }
   Object.assign(env, opts.env, {
     PORT: String(opts.port),
