@@ -16,9 +16,10 @@
  *   bodies) is also understood, with the 6 MB buffered response limit (502 past it).
  * It does not reproduce one invocation at a time per container, nor the 15-minute timeout.
  *
- * Run as a process: `BRIDGE_PORT=… npx tsx test/support/lambda-bridge.ts` (BRIDGE_MODE=buffered
- * selects `bufferedHandler`; BRIDGE_ENTRY=dist/aws/index.mjs runs the built bundle instead of the
- * source). It prints `listening <url>` once ready.
+ * Run as a process: `BRIDGE_PORT=… npx tsx test/support/lambda-bridge.ts` (BRIDGE_HOST picks the
+ * address, 127.0.0.1 by default; BRIDGE_MODE=buffered selects `bufferedHandler`;
+ * BRIDGE_ENTRY=dist/aws/index.mjs runs the built bundle instead of the source). It prints
+ * `listening <url>` once ready. `npm run dev:lambda` (infra/aws/dev.ts) runs it for users.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { PassThrough, type Writable } from 'node:stream';
@@ -274,7 +275,8 @@ export async function startBridge(options: BridgeOptions): Promise<{ url: string
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const port = Number(process.env.BRIDGE_PORT ?? 15500);
   const mode = process.env.BRIDGE_MODE === 'buffered' ? 'buffered' : 'streaming';
-  const { url, server } = await startBridge({ port, mode, entry: process.env.BRIDGE_ENTRY || undefined });
+  const host = process.env.BRIDGE_HOST?.trim() || undefined;
+  const { url, server } = await startBridge({ port, host, mode, entry: process.env.BRIDGE_ENTRY || undefined });
   console.log(`listening ${url}`);
   const stop = (): void => {
     server.close(() => process.exit(0));
