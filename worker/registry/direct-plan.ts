@@ -11,6 +11,8 @@ import type { StoredPart } from '../storage/types.ts';
 const MiB = 1024 * 1024;
 /** S3's and R2's largest part. */
 export const MAX_PART_SIZE = 5 * 1024 * MiB;
+/** S3's largest object (R2's is a little under it): 5 TiB. */
+export const MAX_OBJECT_SIZE = 5 * 1024 * 1024 * MiB;
 
 export interface PartPlan {
   partSize: number;
@@ -22,7 +24,7 @@ export interface PartPlan {
  * than the store allows. Null when the blob cannot be stored in `maxParts` parts of 5 GiB.
  */
 export function planParts(size: number, configured: number, minPartSize: number, maxParts: number): PartPlan | null {
-  if (!Number.isSafeInteger(size) || size < 1) return null;
+  if (!Number.isSafeInteger(size) || size < 1 || size > MAX_OBJECT_SIZE) return null;
   let partSize = Math.max(configured, minPartSize, 1);
   if (Math.ceil(size / partSize) > maxParts) partSize = Math.ceil(size / maxParts / MiB) * MiB;
   if (partSize > MAX_PART_SIZE) return null;

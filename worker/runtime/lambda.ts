@@ -48,6 +48,9 @@ import { once } from './once.ts';
 /** Largest raw body whose base64 form, with headers, fits Lambda's 6 MB invocation payload. */
 export const LAMBDA_MAX_BODY_BYTES = 4 * MiB;
 
+/** Bytes of a direct upload one invocation reads back and hashes (BERTH_VERIFY_STEP_MB). */
+export const LAMBDA_VERIFY_STEP_BYTES = 2048 * MiB;
+
 const PARAM_SUFFIX = '_PARAM';
 
 interface Core {
@@ -72,6 +75,9 @@ const lambdaPlatform: Platform = {
 export function lambdaConfigFromEnv(env: EnvLike): RegistryConfig {
   const overrides: Partial<RegistryConfig> = {};
   if (!env.BERTH_MAX_BODY_MB?.trim()) overrides.maxBodyBytes = LAMBDA_MAX_BODY_BYTES;
+  // A direct upload's read-back and hash must end within the function's timeout (README,
+  // "How large a layer each runtime verifies"): larger blobs are verified in steps.
+  if (!env.BERTH_VERIFY_STEP_MB?.trim()) overrides.verifyStepBytes = LAMBDA_VERIFY_STEP_BYTES;
   const config = registryConfigFromEnv(env, overrides);
   if (!env.BERTH_CHUNK_MIN_LENGTH?.trim()) {
     config.chunkMinLength = Math.min(config.maxBodyBytes ?? LAMBDA_MAX_BODY_BYTES, LAMBDA_MAX_BODY_BYTES);

@@ -7,8 +7,9 @@ import { gcCommand } from './gc.ts';
 import { tagCommand } from './tag.ts';
 import { policyCommand } from './policy.ts';
 import { retentionCommand } from './retention.ts';
+import { pushCommand } from './push.ts';
 import { tokensCommand } from './tokens.ts';
 import { rulesCommand, usersCommand } from './users.ts';
 import { whoamiCommand } from './whoami.ts';
 
-export const COMMANDS: readonly Command[] = [whoamiCommand, usersCommand, rulesCommand, tokensCommand, tagCommand, policyCommand, retentionCommand, gcCommand];
+export const COMMANDS: readonly Command[] = [whoamiCommand, usersCommand, rulesCommand, tokensCommand, tagCommand, policyCommand, retentionCommand, gcCommand, pushCommand];
