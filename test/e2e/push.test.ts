@@ -38,6 +38,11 @@ const WORK = resolve('.tmp', 'e2e-push');
 /** Ports 15270-15299: node-s3 (+1 S3), lambda (+1 S3), worker (+1 inspector). */
 const PORTS: Record<string, number> = { 'node-s3': testPort(15270), lambda: testPort(15280), worker: testPort(15290) };
 const ADMIN: Credentials = { username: 'admin', password: `push-${createHash('sha256').update(String(process.pid)).digest('hex').slice(0, 20)}` };
+/**
+ * docker never renews a token mid-pull: a 1 GiB pull streamed through a Worker on a busy machine
+ * can outlast the default 300 s and then fail on its last request, so tokens live an hour here.
+ */
+const TARGET_ENV = { BERTH_ADMIN_PASSWORD: ADMIN.password, BERTH_ACCESS_LOG: 'true', BERTH_TOKEN_TTL_SECONDS: '3600' };
 /** Every direct-upload request is a small JSON body. */
 const SMALL_BODY = 64 * 1024;
 const WORKER_LIMIT_MB = 100;
@@ -161,8 +166,7 @@ async function startDevLambda(port: number): Promise<Deployment> {
     NODE_OPTIONS: '',
     PORT: String(port),
     BERTH_DATA_DIR: dataDir,
-    BERTH_ADMIN_PASSWORD: ADMIN.password,
-    BERTH_ACCESS_LOG: 'true',
+    ...TARGET_ENV,
     BRIDGE_LOG_INVOCATIONS: '1',
   });
   const spawned = spawnLogged(process.execPath, ['--import', 'tsx', join(ROOT, 'infra/aws/dev.ts')], { cwd: ROOT, env });
@@ -185,14 +189,14 @@ async function startDevLambda(port: number): Promise<Deployment> {
 
 const STARTERS: Record<string, (port: number) => Promise<Deployment>> = {
   'node-s3': async (port) => {
-    const target = await startS3Target({ port, env: { BERTH_ADMIN_PASSWORD: ADMIN.password, BERTH_ACCESS_LOG: 'true' } });
+    const target = await startS3Target({ port, env: TARGET_ENV });
     return { url: target.url, logs: target.logs, stop: () => target.stop() };
   },
   lambda: startDevLambda,
   worker: async (port) => {
     const target = await startWorkerTarget({
       port,
-      env: { BERTH_ADMIN_PASSWORD: ADMIN.password, BERTH_ACCESS_LOG: 'true', BERTH_MAX_BODY_MB: String(WORKER_LIMIT_MB) },
+      env: { ...TARGET_ENV, BERTH_MAX_BODY_MB: String(WORKER_LIMIT_MB) },
     });
     return target;
   },
