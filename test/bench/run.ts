@@ -3,10 +3,12 @@
  * run on this machine, loopback only. Prints a table per measurement and a final RATIOS line,
  * writes .tmp/bench-results.json and test/bench/RESULTS.md.
  *
- * Env: BERTH_BENCH_SIZE_MB (1024), BERTH_BENCH_ROUNDS (3, big transfers and mirror pulls),
+ * Env: BERTH_BENCH_SIZE_MB (1024), BERTH_BENCH_ROUNDS (3, big transfers, mirror pulls and pushes),
  * BERTH_BENCH_LOAD_SECONDS (3 per cell), BERTH_BENCH_LOAD_ROUNDS (1), BERTH_BENCH_SMALL_ROUNDS (1),
  * BERTH_BENCH_MIRROR_MB (100, the image pulled through the mirror), BERTH_BENCH_PORT
- * (15600: uses the next 8 ports), BERTH_BENCH_PHASES (transfers,small,load,rss,mirror: a subset),
+ * (15600: uses the next 8 ports, and +20/+21 for the verify phase), BERTH_BENCH_PHASES
+ * (transfers,small,load,rss,mirror,push,verify: a subset; push is berth push vs skopeo copy and
+ * raw multipart, verify the hashing and read-back rates behind direct-upload verification),
  * BERTH_BENCH_PROFILE=<dir> (V8 CPU profiles of the Berth processes), BERTH_BENCH_NO_RESULTS=1
  * (do not rewrite RESULTS.md, for trial runs).
  */
@@ -18,12 +20,14 @@ import { fileURLToPath } from 'node:url';
 import { payload } from './data.ts';
 import { bigPushRss, loadCells, newTables, smallUploadRounds, transferRounds, type LoadRow } from './phases.ts';
 import { rawS3 } from './raw-s3.ts';
+import { newPushTables, pushRounds } from './push-phase.ts';
+import { measureHashRates, type HashRates } from './hash-rates.ts';
 import { loadMarkdown, loadText, ratiosLine } from './summary.ts';
 import { MIRROR_PREFIX, mirrorRounds, mirrorTable } from './mirror.ts';
 import { markdownTable, textTable } from './report.ts';
 import { MB, RssWatch } from './rss.ts';
 import { rows, type Table } from './stats.ts';
-import { startBerth, startBerthS3, startRawHttp, startReference, startS3, type RawHttp, type RegistrySystem } from './systems.ts';
+import { BENCH_ADMIN, startBerth, startBerthS3, startRawHttp, startReference, startS3, type RawHttp, type RegistrySystem } from './systems.ts';
 import type { S3Server } from '../support/s3-server.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -45,7 +49,7 @@ const settings = {
   smallRounds: envInt('BERTH_BENCH_SMALL_ROUNDS', 1, 1, 10),
   mirrorMb: envInt('BERTH_BENCH_MIRROR_MB', 100, 1, 4096),
   port: envInt('BERTH_BENCH_PORT', 15600, 1024, 65000),
-  phases: new Set((process.env.BERTH_BENCH_PHASES ?? 'transfers,small,load,rss,mirror').split(',').map((p) => p.trim())),
+  phases: new Set((process.env.BERTH_BENCH_PHASES ?? 'transfers,small,load,rss,mirror,push,verify').split(',').map((p) => p.trim())),
   profileDir: process.env.BERTH_BENCH_PROFILE ? path.resolve(process.env.BERTH_BENCH_PROFILE) : undefined,
   concurrencies: [16, 64],
 };
@@ -92,6 +96,8 @@ async function main(): Promise<void> {
   const registries: RegistrySystem[] = [];
   const tables = newTables(settings.sizeMb);
   const mirrorPulls = mirrorTable(settings.mirrorMb);
+  const pushTables = newPushTables(settings.sizeMb);
+  let hashRates: HashRates | undefined;
   const servedByBerthS3: number[] = [];
   let loadRows: LoadRow[] = [];
   let push2gRss: Record<string, number> = {};
@@ -145,7 +151,16 @@ async function main(): Promise<void> {
       const mirror = await start(startBerth({ id: 'berth_mirror', port: p + 7, auth: false, cpuProfDir: prof, env: { BERTH_MIRRORS: `${MIRROR_PREFIX}=${reference.url}` } }));
       await mirrorRounds({ upstream: reference, mirror, sizeMb: settings.mirrorMb, table: mirrorPulls, log }, settings.rounds);
     }
+    if (settings.phases.has('push')) {
+      log(`\n== berth push vs skopeo copy and raw multipart: ${settings.rounds} interleaved rounds`);
+      await pushRounds({ berthS3, raw: rawS3(s3), credentials: BENCH_ADMIN, sizeMb: settings.sizeMb, rounds: settings.rounds, tables: pushTables, log });
+    }
     for (const [id, pid] of Object.entries(pids)) runPeak[id] = rss.peak(pid) / MB;
+    if (settings.phases.has('verify')) {
+      log('\n== hashing and read-back rates (direct-upload verification)');
+      hashRates = await measureHashRates(Math.min(settings.sizeMb, 512), p + 20);
+      log(Object.entries(hashRates).map(([k, v]) => `${k}=${Math.round(v)}`).join(' '));
+    }
   } finally {
     rss?.stop();
     await stopAll();
@@ -153,14 +168,14 @@ async function main(): Promise<void> {
     process.off('SIGTERM', onSignal);
   }
 
-  const allTables: Table[] = [...Object.values(tables), mirrorPulls].filter((t) => Object.keys(t.samples).length > 0);
+  const allTables: Table[] = [...Object.values(tables), mirrorPulls, ...Object.values(pushTables)].filter((t) => Object.keys(t.samples).length > 0);
   for (const table of allTables) log(textTable(table));
   if (loadRows.length) log(loadText(loadRows));
   log(`\nRSS after start (MB): ${Object.entries(idleRss).map(([k, v]) => `${k}=${v.toFixed(0)}`).join(' ')}`);
   log('Peak RSS (MB, VmHWM): whole run ' + Object.entries(runPeak).map(([k, v]) => `${k}=${v.toFixed(0)}`).join(' '));
   if (Object.keys(push2gRss).length) log(`Peak RSS during the ${2 * settings.sizeMb} MiB push: ` + Object.entries(push2gRss).map(([k, v]) => `${k}=${v.toFixed(0)}`).join(' '));
   if (servedByBerthS3.length) log(`Bytes Berth on S3 served itself on blob GETs: ${servedByBerthS3.join(', ')} (0 expected: 307 to the store)`);
-  const ratios = ratiosLine(tables, loadRows, push2gRss, runPeak);
+  const ratios = ratiosLine(tables, loadRows, push2gRss, runPeak, pushTables);
   info.loadavgAtEnd = os.loadavg().map((v) => v.toFixed(2)).join(' ');
 
   const json = {
@@ -170,6 +185,7 @@ async function main(): Promise<void> {
     load: loadRows,
     peakRssMb: { afterStart: idleRss, wholeRun: runPeak, duringBigPush: push2gRss },
     servedByBerthS3,
+    hashRates,
     ratios,
   };
   mkdirSync(path.join(ROOT, '.tmp'), { recursive: true });
@@ -193,6 +209,7 @@ async function main(): Promise<void> {
       `After start: ${Object.entries(idleRss).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}. Whole run: ${Object.entries(runPeak).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}.`,
       Object.keys(push2gRss).length ? `During one ${2 * settings.sizeMb} MiB push: ${Object.entries(push2gRss).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')} (target for Berth: < 150).` : '',
       servedByBerthS3.length ? `\nBlob bytes Berth on S3 served itself on pulls: ${servedByBerthS3.join(', ')} (0 expected).` : '',
+      hashRates ? `\n### Direct-upload verification rates (MiB/s, ${hashRates.sizeMb} MiB)\n\nSHA-256 native: Node ${Math.round(hashRates.nodeNativeMiBps)}, workerd ${Math.round(hashRates.workerdNativeMiBps)}; resumable (@noble/hashes): Node ${Math.round(hashRates.nodeNobleMiBps)}, workerd ${Math.round(hashRates.workerdNobleMiBps)}; read back from the local S3 server and hashed: ${Math.round(hashRates.s3ReadAndHashMiBps)}. README "How large a layer each runtime verifies" computes its limits from these.` : '',
       '',
       '```',
       ratios,

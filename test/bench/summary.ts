@@ -1,5 +1,6 @@
 /** The request-load table (text and markdown) and the final one-line RATIOS summary. */
 import type { LoadRow, Tables } from './phases.ts';
+import type { PushTables } from './push-phase.ts';
 import { fmt, median, ratio, REFERENCE } from './stats.ts';
 
 interface LoadSummary {
@@ -84,7 +85,7 @@ export function loadMarkdown(rows: LoadRow[]): string {
   ].join('\n');
 }
 
-export function ratiosLine(tables: Tables, loadRows: LoadRow[], push2gRss: Record<string, number>, runPeak: Record<string, number>): string {
+export function ratiosLine(tables: Tables, loadRows: LoadRow[], push2gRss: Record<string, number>, runPeak: Record<string, number>, push?: PushTables): string {
   const parts: string[] = ['RATIOS'];
   const pair = (label: string, value: number | undefined): void => {
     if (value !== undefined && !Number.isNaN(value)) parts.push(`${label}=${fmt(value)}`);
@@ -119,6 +120,11 @@ export function ratiosLine(tables: Tables, loadRows: LoadRow[], push2gRss: Recor
     if (s.system === 'berth_fs') parts.push(`${s.endpoint}_c${s.concurrency}`);
     pair(`${s.system}/ref_rps`, s.rps / r.rps);
     if (s.system === 'berth_fs') pair('berth_fs/ref_p99', r.p99Ms / s.p99Ms);
+  }
+  if (push) {
+    parts.push('berth_push');
+    pair('vs_skopeo', ratio(push.vsSkopeo, 'berth_push', 'skopeo_copy'));
+    pair('direct_vs_raw_multipart', ratio(push.vsRaw, 'berth_push', 'raw_s3_multipart'));
   }
   parts.push('peak_rss_mb');
   for (const [id, mb] of Object.entries(runPeak)) pair(id, mb);

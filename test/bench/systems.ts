@@ -15,7 +15,7 @@ import { berthS3Env } from '../support/target-s3.ts';
 import { buildNode } from '../../infra/node/build.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const ADMIN = { username: 'admin', password: 'bench-admin-password-1' };
+export const BENCH_ADMIN = { username: 'admin', password: 'bench-admin-password-1' };
 /** Every repository the bench touches: one token covers the whole run. */
 export const BENCH_REPOS = ['bench/big', 'bench/small', 'bench/load', 'bench/finish'];
 
@@ -60,7 +60,7 @@ export async function startBerth(opts: BerthOptions): Promise<RegistrySystem> {
       BERTH_STORAGE: 'fs',
       BERTH_DATA_DIR: dataDir,
       BERTH_AUTH: opts.auth ? 'token' : 'none',
-      BERTH_ADMIN_PASSWORD: ADMIN.password,
+      BERTH_ADMIN_PASSWORD: BENCH_ADMIN.password,
       // One token for the whole run (the default 300 s would expire mid-bench).
       BERTH_TOKEN_TTL_SECONDS: '7200',
       ...opts.env,
@@ -76,7 +76,7 @@ export async function startBerth(opts: BerthOptions): Promise<RegistrySystem> {
     const headers: Record<string, string> = {};
     if (opts.auth) {
       const scopes = BENCH_REPOS.map((repo) => `repository:${repo}:push,pull,delete`);
-      headers.Authorization = `Bearer ${await bearerToken(url, ADMIN, scopes)}`;
+      headers.Authorization = `Bearer ${await bearerToken(url, BENCH_ADMIN, scopes)}`;
     }
     return { id: opts.id, url, pid: pidOf(spawned), headers, dataDirs: opts.dataDirs ?? [dataDir], logs: spawned.output, stop };
   } catch (error) {
