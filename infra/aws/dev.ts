@@ -19,25 +19,16 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startS3Server } from '../../test/support/s3-server.ts';
 import { berthS3Env } from '../../test/support/target-s3.ts';
-import { stopProcess, waitForHttp } from '../../test/support/process.ts';
+import { waitForHttp } from '../../test/support/process.ts';
+import { envPort, stopTogether } from '../../test/support/dev-command.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BRIDGE = fileURLToPath(new URL('../../test/support/lambda-bridge.ts', import.meta.url));
 
-function port(name: string, fallback: number): number {
-  const raw = process.env[name]?.trim();
-  if (!raw) return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1 || value > 65535) {
-    console.error(`dev:lambda: ${name} must be a port number, got "${raw}"`);
-    process.exit(2);
-  }
-  return value;
-}
 
 const host = process.env.HOST?.trim() || '127.0.0.1';
-const functionPort = port('PORT', 3000);
-const s3Port = port('BERTH_S3_PORT', functionPort + 1);
+const functionPort = envPort('PORT', 3000);
+const s3Port = envPort('BERTH_S3_PORT', functionPort + 1);
 const dataDir = resolve(ROOT, process.env.BERTH_DATA_DIR?.trim() || 'data', 'lambda-s3');
 const shownHost = host.includes(':') ? `[${host}]` : host;
 const reachable = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : shownHost;
@@ -69,18 +60,4 @@ waitForHttp(`${url}/v2/`, bridge, () => '').then(
   () => {}, // the bridge's own output says why it did not start; the exit handler cleans up
 );
 
-let stopping = false;
-async function shutdown(code: number): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  await stopProcess(bridge);
-  await s3.stop();
-  process.exit(code);
-}
-process.on('SIGINT', () => void shutdown(0));
-process.on('SIGTERM', () => void shutdown(0));
-bridge.on('exit', (code, signal) => {
-  if (stopping) return;
-  console.error(`the Lambda bridge exited (${code ?? signal}); stopping the S3 server`);
-  void shutdown(code ?? 1);
-});
+stopTogether(bridge, s3, 'the Lambda bridge');

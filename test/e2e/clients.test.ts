@@ -20,7 +20,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Clients, clientsReady, credsArg, missingClients, pulledDigest, pushedDigest, type Credentials } from '../support/clients.ts';
+import { Clients, clientsReady, credsArg, missingClients, pulledDigest, pushedDigest, Timings, type Credentials } from '../support/clients.ts';
 import { accessLines, BerthAdmin, isBlobGet, loadTarget, type E2eTarget } from '../support/e2e-target.ts';
 import { ensureTestImage, MiB, type TestImage } from '../support/images.ts';
 
@@ -51,7 +51,9 @@ const missing = missingClients();
 
 let big: TestImage;
 let small: TestImage;
-const timings: string[] = [];
+const timing = new Timings();
+const timings = timing.lines;
+const timed = timing.timed.bind(timing);
 
 before(async () => {
   const started = performance.now();
@@ -64,15 +66,6 @@ after(() => {
   process.stderr.write(`\ne2e client timings:\n${timings.map((line) => `  ${line}`).join('\n')}\n`);
 });
 
-/** Runs `fn`, records how long it took under `label`. */
-async function timed<T>(t: TestContext, label: string, fn: () => Promise<T>): Promise<T> {
-  const started = performance.now();
-  const result = await fn();
-  const ms = Math.round(performance.now() - started);
-  t.diagnostic(`${label}: ${ms} ms`);
-  timings.push(`${label}: ${ms} ms`);
-  return result;
-}
 
 const sha256 = (data: string | Buffer): string => `sha256:${createHash('sha256').update(data).digest('hex')}`;
 const hex = (digest: string): string => digest.replace(/^sha256:/, '');

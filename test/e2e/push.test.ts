@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { Clients, credsArg, dockerUnavailable, hasBinary, pulledDigest, type Credentials } from '../support/clients.ts';
+import { Clients, clientsReady, credsArg, missingClients, pulledDigest, Timings, type Credentials } from '../support/clients.ts';
 import { accessLines } from '../support/e2e-target.ts';
 import { ensureTestImage, MiB, type TestImage } from '../support/images.ts';
 import { testPort } from '../support/ports.ts';
@@ -33,7 +33,6 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CLI = join(ROOT, 'worker/cli/berth.ts');
 const LAYER_MB = Number(process.env.BERTH_PUSH_LAYER_MB ?? '1024');
 const TARGETS = (process.env.BERTH_PUSH_TARGETS ?? 'node-s3,lambda,worker').split(',').map((s) => s.trim()).filter(Boolean);
-const REQUIRE_CLIENTS = process.env.BERTH_E2E_REQUIRE === '1';
 const WORK = resolve('.tmp', 'e2e-push');
 /** Ports 15270-15299: node-s3 (+1 S3), lambda (+1 S3), worker (+1 inspector). */
 const PORTS: Record<string, number> = { 'node-s3': testPort(15270), lambda: testPort(15280), worker: testPort(15290) };
@@ -47,12 +46,11 @@ const TARGET_ENV = { BERTH_ADMIN_PASSWORD: ADMIN.password, BERTH_ACCESS_LOG: 'tr
 const SMALL_BODY = 64 * 1024;
 const WORKER_LIMIT_MB = 100;
 
-const missing = {
-  docker: dockerUnavailable(),
-  skopeo: hasBinary('skopeo') ? null : 'skopeo not installed (apt-get install skopeo)',
-};
+const missing = missingClients();
 const clients = new Clients(join(WORK, 'clients'));
-const timings: string[] = [];
+const timing = new Timings();
+const timings = timing.lines;
+const timed = timing.timed.bind(timing);
 
 let big: TestImage;
 let small: TestImage;
@@ -90,28 +88,10 @@ function berth(args: string[], env: Record<string, string> = {}, onStderr?: (tex
   });
 }
 
-/** Lines berth printed, without the AWS SDK's Node-version notice some dependency prints. */
-const ownLines = (text: string): string[] => text.split('\n').filter((l) => l.trim() !== '' && !/AWS SDK|node >=22|a\.co\/|trace-warnings|upgrade to node|versions published|NodeVersionSupportWarning|^\s*$/.test(l));
+/** The non-empty lines berth printed. */
+const ownLines = (text: string): string[] => text.split('\n').filter((l) => l.trim() !== '');
 
-function ready(t: TestContext, ...needs: (keyof typeof missing)[]): boolean {
-  for (const client of needs) {
-    const why = missing[client];
-    if (!why) continue;
-    if (REQUIRE_CLIENTS) throw new Error(`${why} (BERTH_E2E_REQUIRE=1)`);
-    t.skip(why);
-    return false;
-  }
-  return true;
-}
-
-async function timed<T>(t: TestContext, label: string, fn: () => Promise<T>): Promise<T> {
-  const started = performance.now();
-  const result = await fn();
-  const ms = Math.round(performance.now() - started);
-  t.diagnostic(`${label}: ${ms} ms`);
-  timings.push(`${label}: ${ms} ms`);
-  return result;
-}
+const ready = (t: TestContext, ...needs: (keyof typeof missing)[]): boolean => clientsReady(t, missing, needs);
 
 async function fileDigest(file: string): Promise<string> {
   const hash = createHash('sha256');

@@ -150,6 +150,20 @@ export class Clients {
 /** `user:password` for skopeo's --src-creds / --dest-creds. */
 export const credsArg = (creds: Credentials): string => `${creds.username}:${creds.password}`;
 
+/** Keeps how long each labelled step took, for a suite's closing summary and its diagnostics. */
+export class Timings {
+  readonly lines: string[] = [];
+
+  async timed<T>(t: { diagnostic(message: string): void }, label: string, fn: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    const result = await fn();
+    const ms = Math.round(performance.now() - started);
+    t.diagnostic(`${label}: ${ms} ms`);
+    this.lines.push(`${label}: ${ms} ms`);
+    return result;
+  }
+}
+
 /** Why each client cannot run here (null when it can), looked up once per suite. */
 export function missingClients(): Record<'docker' | 'skopeo' | 'podman', string | null> {
   return {

@@ -13,24 +13,15 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startS3Server } from './s3-server.ts';
 import { berthS3Env } from './target-s3.ts';
-import { stopProcess, waitForHttp } from './process.ts';
+import { waitForHttp } from './process.ts';
+import { envPort, stopTogether } from './dev-command.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const NODE_ENTRY = fileURLToPath(new URL('../../worker/runtime/node.ts', import.meta.url));
 
-function port(name: string, fallback: number): number {
-  const raw = process.env[name]?.trim();
-  if (!raw) return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1 || value > 65535) {
-    console.error(`${name} must be a port number, got "${raw}"`);
-    process.exit(2);
-  }
-  return value;
-}
 
-const berthPort = port('PORT', 5000);
-const s3Port = port('BERTH_S3_PORT', berthPort + 1);
+const berthPort = envPort('PORT', 5000);
+const s3Port = envPort('BERTH_S3_PORT', berthPort + 1);
 const dataDir = resolve(ROOT, process.env.BERTH_DATA_DIR?.trim() || 'data', 's3');
 
 const s3 = await startS3Server({ port: s3Port, dir: dataDir, conditionalWrites: true });
@@ -50,18 +41,4 @@ waitForHttp(`http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : shownH
   () => {}, // Berth's own output already says why it did not start; the exit handler cleans up.
 );
 
-let stopping = false;
-async function shutdown(code: number): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  await stopProcess(berth);
-  await s3.stop();
-  process.exit(code);
-}
-process.on('SIGINT', () => void shutdown(0));
-process.on('SIGTERM', () => void shutdown(0));
-berth.on('exit', (code, signal) => {
-  if (stopping) return;
-  console.error(`Berth exited (${code ?? signal}); stopping the S3 server`);
-  void shutdown(code ?? 1);
-});
+stopTogether(berth, s3, 'Berth');
