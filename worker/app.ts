@@ -189,8 +189,9 @@ async function dispatch(c: Context<AppEnv>, authorizer: Authorizer): Promise<Res
   route = await throughDefaultMirror(c.get('registry'), route, method);
   const needed = accessFor(route, method);
   const source = route.kind === 'uploads' ? mountSource(new URL(c.req.url).searchParams, route.name) : null;
-  if (route.kind === 'catalog') c.set('principal', await authorizeCatalog(c.req.raw, authorizer, needed));
-  else c.set('principal', source ? await authorizeMount(c.req.raw, authorizer, needed, source) : await authorizer.authorize(c.req.raw, needed));
+  const peer = c.get('peerAddress');
+  if (route.kind === 'catalog') c.set('principal', await authorizeCatalog(c.req.raw, authorizer, needed, peer));
+  else c.set('principal', source ? await authorizeMount(c.req.raw, authorizer, needed, source, peer) : await authorizer.authorize(c.req.raw, needed, peer));
   return handlerFor(route, method)(c);
 }
 
@@ -208,11 +209,13 @@ function mountSource(params: URLSearchParams, target: string): AccessRequest | n
  * the client fetches a better token; an account that may never pull the source gets a normal
  * upload instead of a refusal.
  */
-async function authorizeMount(req: Request, authorizer: Authorizer, needed: AccessRequest[], source: AccessRequest): Promise<Principal> {
+async function authorizeMount(
+  req: Request, authorizer: Authorizer, needed: AccessRequest[], source: AccessRequest, peer: string | undefined,
+): Promise<Principal> {
   try {
-    return await authorizer.authorize(req, [...needed, source]);
+    return await authorizer.authorize(req, [...needed, source], peer);
   } catch (error) {
-    if (error instanceof RegistryError && error.code === 'DENIED') return authorizer.authorize(req, needed);
+    if (error instanceof RegistryError && error.code === 'DENIED') return authorizer.authorize(req, needed, peer);
     throw error;
   }
 }
@@ -237,12 +240,12 @@ async function throughDefaultMirror(registry: Registry, route: V2Route, method: 
  * token keeps the token spec's behaviour: its scopes decide, and without the catalog scope the
  * usual challenge or denial follows.
  */
-async function authorizeCatalog(req: Request, authorizer: Authorizer, needed: AccessRequest[]): Promise<Principal> {
+async function authorizeCatalog(req: Request, authorizer: Authorizer, needed: AccessRequest[], peer: string | undefined): Promise<Principal> {
   try {
-    return await authorizer.authorize(req, needed);
+    return await authorizer.authorize(req, needed, peer);
   } catch (error) {
     if (!(error instanceof RegistryError) || error.code !== 'DENIED') throw error;
-    const principal = await authorizer.authorize(req, []);
+    const principal = await authorizer.authorize(req, [], peer);
     if (!principal.policy) throw error;
     return principal;
   }

@@ -88,3 +88,33 @@ export async function peakRss(pid: number): Promise<number> {
   if (!Number.isFinite(kib)) throw new Error(`no VmHWM for process ${pid}`);
   return kib * 1024;
 }
+
+export interface SimpleResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+}
+
+/**
+ * One request from a chosen local address (any of 127.0.0.0/8 works on Linux), so a test can
+ * be several clients as far as the server can tell; `host` overrides the Host header.
+ */
+export function requestFrom(
+  url: string,
+  options: { localAddress?: string; method?: string; headers?: Record<string, string>; body?: string; host?: string },
+): Promise<SimpleResponse> {
+  return new Promise((resolve, reject) => {
+    import('node:http').then(({ request }) => {
+      const headers = { ...options.headers, ...(options.host ? { Host: options.host } : {}) };
+      const req = request(url, { method: options.method ?? 'GET', headers, localAddress: options.localAddress }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
+      });
+      req.on('error', reject);
+      req.setTimeout(60_000, () => req.destroy(new Error(`no answer from ${url} within 60 s`)));
+      req.end(options.body);
+    }, reject);
+  });
+}

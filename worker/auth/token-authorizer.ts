@@ -77,7 +77,7 @@ export class TokenAuthorizer implements Authorizer {
     });
   }
 
-  async authorize(req: Request, needed: AccessRequest[]): Promise<Principal> {
+  async authorize(req: Request, needed: AccessRequest[], peerAddress?: string): Promise<Principal> {
     // Names are checked before any permission decision: a pattern must never see a hostile name.
     for (const access of needed) {
       if (access.type === 'repository' && !isValidName(access.name)) {
@@ -118,7 +118,7 @@ export class TokenAuthorizer implements Authorizer {
       throw denied(missing);
     }
 
-    const result = await this.accounts.login(credentials.username, credentials.password, this.address(req));
+    const result = await this.accounts.login(credentials.username, credentials.password, this.address(req, peerAddress));
     if (!result.ok) throw this.loginFailure(result, () => this.unauthorized(req, needed, 'invalid_token'));
     const identity = result.identity;
     const missing = needed.filter((n) => !this.policy.permits(identity, n));

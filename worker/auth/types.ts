@@ -41,9 +41,10 @@ export interface Authorizer {
    * Resolves the caller of `req` and checks that it may perform every access in `needed`.
    * Throws `RegistryError('UNAUTHORIZED')` with a `WWW-Authenticate` challenge naming the scope
    * when credentials are missing or invalid, or `RegistryError('DENIED')` when they are valid
-   * but insufficient.
+   * but insufficient. `peerAddress` is the runtime's view of the caller (platform.ts): failed
+   * logins are counted per address with it.
    */
-  authorize(req: Request, needed: AccessRequest[]): Promise<Principal>;
+  authorize(req: Request, needed: AccessRequest[], peerAddress?: string): Promise<Principal>;
   /** True when `principal` may perform `access` (used for optional checks, e.g. mount sources). */
   allows(principal: Principal, access: AccessRequest): boolean;
 }
