@@ -9,7 +9,7 @@ import { chmod, mkdir, mkdtemp, readdir, stat, writeFile } from 'node:fs/promise
 import os from 'node:os';
 import path from 'node:path';
 import { startNodeTarget, type NodeTarget } from '../support/target-node.ts';
-import { peakRss, rawExchange } from '../support/raw-http.ts';
+import { peakRss, rawExchange, requestFrom } from '../support/raw-http.ts';
 import { testPort } from '../support/ports.ts';
 
 const PORT = testPort(15260);
@@ -194,6 +194,34 @@ describe('security review regressions (Node server)', { timeout: 300_000 }, () =
       assert.equal((await refresh(current)).status, 200);
       assert.equal((await admin('PUT', '/admin/users/phoenix/password', { password: 'phoenix-password-2' })).status, 204);
       assert.equal((await refresh(current)).status, 401, 'a password change retires refresh tokens');
+    });
+  });
+
+  describe('finding 6: the per-address login limit must apply to Basic auth on /v2', () => {
+    it('wrong logins with ever new usernames from one address end in 429; other addresses are unaffected', async () => {
+      let last = 0;
+      for (let i = 0; i < 51; i++) {
+        const res = await requestFrom(`${base}/v2/team/app/tags/list`, { localAddress: '127.0.0.3', headers: { Authorization: basic(`nobody${i}`, 'wrong-password') } });
+        last = res.status;
+        if (i < 50) assert.equal(res.status, 401, `attempt ${i + 1}`);
+        else assert.ok(Number(res.headers['retry-after']) > 0, 'Retry-After');
+      }
+      assert.equal(last, 429, 'the 51st wrong login from one address');
+      const other = await requestFrom(`${base}/v2/team/app/tags/list`, { localAddress: '127.0.0.1', headers: { Authorization: basic('reader', 'reader-password-1') } });
+      assert.notEqual(other.status, 429, 'another address logs in');
+    });
+  });
+
+  describe('finding 8: nobody may lock another account out', () => {
+    it('wrong passwords from one address lock that address out, never the owner elsewhere', async () => {
+      assert.equal((await admin('POST', '/admin/users', { account: 'victim', password: 'victim-password-1' })).status, 201);
+      const login = (from: string, password: string) =>
+        requestFrom(`${base}/token?service=x`, { localAddress: from, headers: { Authorization: basic('victim', password) } });
+      let status = 0;
+      for (let i = 0; i < 11; i++) status = (await login('127.0.0.2', `guess-${i}`)).status;
+      assert.equal(status, 429, 'the guessing address is throttled');
+      assert.equal((await login('127.0.0.2', 'victim-password-1')).status, 429, 'even with the right password, from there');
+      assert.equal((await login('127.0.0.1', 'victim-password-1')).status, 200, 'the owner from a clean address gets in');
     });
   });
 

@@ -92,16 +92,28 @@ describe('token authorizer', () => {
 });
 
 describe('login throttle', () => {
-  it('locks per account and per address for the window, then forgets', () => {
+  it('locks per account and address and per address for the window, then forgets', () => {
     let now = 0;
     const t = new LoginThrottle({ windowSeconds: 60, perAccount: 2, perAddress: 3 }, () => now);
     t.recordFailure('bob', '1.2.3.4');
     assert.equal(t.retryAfter('bob', '1.2.3.4'), 0);
     t.recordFailure('bob', '1.2.3.4');
-    assert.equal(t.retryAfter('bob', '9.9.9.9'), 60);
+    assert.equal(t.retryAfter('bob', '1.2.3.4'), 60);
+    assert.equal(t.retryAfter('bob', '9.9.9.9'), 0, 'the owner from another address is not locked out');
     t.recordFailure('eve', '1.2.3.4');
     assert.equal(t.retryAfter('carol', '1.2.3.4'), 60, 'address limit');
     now = 61_000;
+    assert.equal(t.retryAfter('bob', '1.2.3.4'), 0);
+  });
+
+  it('without an address, counts the account alone; a success clears only its own pair', () => {
+    const t = new LoginThrottle({ windowSeconds: 60, perAccount: 1, perAddress: 5 }, () => 0);
+    t.recordFailure('bob', null);
+    assert.equal(t.retryAfter('bob', null), 60);
+    t.recordFailure('bob', '1.2.3.4');
+    t.recordSuccess('bob', '5.6.7.8');
+    assert.equal(t.retryAfter('bob', '1.2.3.4'), 60);
+    t.recordSuccess('bob', '1.2.3.4');
     assert.equal(t.retryAfter('bob', '1.2.3.4'), 0);
   });
 });

@@ -57,7 +57,7 @@ export class Accounts {
       this.throttle.recordFailure(account, address);
       return { ok: false, reason: 'invalid' };
     }
-    if (account) this.throttle.recordSuccess(account);
+    if (account) this.throttle.recordSuccess(account, address);
     if (this.cache.size >= MAX_CACHE) this.cache.clear();
     this.cache.set(cacheKey, { identity, expires: Date.now() + CACHE_SECONDS * 1000 });
     return { ok: true, identity };

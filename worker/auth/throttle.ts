@@ -1,9 +1,14 @@
 /**
- * Slows password guessing: failed logins are counted per account and per client address in a
- * fixed window; past the limit, logins for that key answer 429 with Retry-After until the
- * window ends. Counts live in this instance's memory only (each Worker isolate or Lambda keeps
- * its own), which bounds guessing per instance rather than globally — a deliberate trade-off
- * to keep the bucket free of per-request writes.
+ * Slows password guessing: failed logins are counted in a fixed window per (account, client
+ * address) pair and per client address; past a limit, logins for that key answer 429 with
+ * Retry-After until the window ends. The account limit is per address on purpose: counted for
+ * the account alone, anyone could lock its owner out (ten wrong passwords locked even the admin
+ * for 15 minutes), while now the owner's correct password from any other address still works.
+ * A guesser is held to `perAccount` tries per account and `perAddress` tries in all per address
+ * and window. Without a known address (an embedder that passes none) the pair degrades to the
+ * account alone. Counts live in this instance's memory only (each Worker isolate or Lambda
+ * keeps its own), which bounds guessing per instance rather than globally: a deliberate
+ * trade-off to keep the bucket free of per-request writes.
  */
 
 export interface ThrottleLimits {
@@ -14,6 +19,10 @@ export interface ThrottleLimits {
 
 export const DEFAULT_LIMITS: ThrottleLimits = { windowSeconds: 15 * 60, perAccount: 10, perAddress: 50 };
 const MAX_ENTRIES = 10_000;
+
+function pairKey(account: string, address: string | null): string {
+  return `a:${account}\u0000${address ?? ''}`;
+}
 
 interface Entry {
   failures: number;
@@ -27,7 +36,7 @@ export class LoginThrottle {
 
   private keys(account: string | null, address: string | null): [string, number][] {
     const keys: [string, number][] = [];
-    if (account) keys.push([`a:${account}`, this.limits.perAccount]);
+    if (account) keys.push([pairKey(account, address), this.limits.perAccount]);
     if (address) keys.push([`i:${address}`, this.limits.perAddress]);
     return keys;
   }
@@ -58,7 +67,8 @@ export class LoginThrottle {
     }
   }
 
-  recordSuccess(account: string): void {
-    this.entries.delete(`a:${account}`);
+  /** A correct password from `address` clears that address's count for the account. */
+  recordSuccess(account: string, address: string | null): void {
+    this.entries.delete(pairKey(account, address));
   }
 }
