@@ -30,6 +30,7 @@ import { getToken, postToken } from './routes/token.ts';
 import { createUser, deleteUser, listUsers, setAdmin, setPassword, setRules, showUser, whoami } from './routes/admin/users.ts';
 import { createToken, listTokens, revokeToken } from './routes/admin/tokens.ts';
 import { runGc } from './routes/admin/gc.ts';
+import { adminRequests } from './routes/admin/guards.ts';
 import { promote } from './routes/admin/promotion.ts';
 import { runRetention } from './routes/admin/retention.ts';
 import { deletePolicy, listPolicies, policyFor, setPolicy } from './routes/admin/policies.ts';
@@ -120,6 +121,7 @@ function mountAccountRoutes(app: Hono<AppEnv>, auth: TokenAuthorizer): void {
   const to = (handler: AccountHandler) => (c: Context<AppEnv>) => handler(c, auth);
   app.get('/token', to(getToken));
   app.post('/token', to(postToken));
+  app.use('/admin/*', adminRequests(auth));
   app.get('/admin/whoami', to(whoami));
   app.get('/admin/users', to(listUsers));
   app.post('/admin/users', to(createUser));

@@ -214,7 +214,9 @@ describe('auth over HTTP (Node server)', () => {
   it('admin API: requires an admin; users can be listed, changed and deleted; password change kills refresh tokens', async () => {
     assert.equal((await get('/admin/users')).status, 401);
     assert.equal((await get('/admin/users', { Authorization: basic('puller', 'puller-password') })).status, 403);
-    const adminToken = await tokenOf(await token('admin', ADMIN.password, []));
+    const registryToken = await tokenOf(await token('admin', ADMIN.password, []));
+    assert.equal((await get('/admin/users', { Authorization: `Bearer ${registryToken.token}` })).status, 403, 'a registry token is not for the admin API');
+    const adminToken = await tokenOf(await token('admin', ADMIN.password, ['registry:admin:*']));
     assert.equal((await get('/admin/users', { Authorization: `Bearer ${adminToken.token}` })).status, 200);
     assert.equal((await admin('POST', '/admin/users', { account: 'Bad Name', password: 'whatever1' })).status, 400);
     assert.equal((await admin('POST', '/admin/users', { account: 'puller', password: 'whatever1' })).status, 409);

@@ -33,7 +33,7 @@ describe('garbage collection over HTTP (node-fs)', () => {
   let client: RegistryClient;
   const objects = (sub: string): Promise<number> => countFiles(join(target.dataDir, 'objects', sub));
   const postGc = (query: string, auth: string | null = basic): Promise<Response> =>
-    fetch(`${target.url}/admin/gc?${query}`, { method: 'POST', headers: auth ? { Authorization: auth } : {} });
+    fetch(`${target.url}/admin/gc?${query}`, { method: 'POST', headers: auth ? { Authorization: auth, 'Content-Type': 'application/json' } : {} });
 
   before(async () => {
     target = await startNodeTarget({ port: PORT, env: { ...BASE_ENV, BERTH_GC_GRACE_SECONDS: '0' } });

@@ -44,6 +44,7 @@ describe('security review regressions (Node server)', { timeout: 300_000 }, () =
         BERTH_PBKDF2_ITERATIONS: '10000',
         BERTH_BODY_TIMEOUT_SECONDS: '2',
         BERTH_UPLOAD_IDLE_TIMEOUT_SECONDS: '3',
+        BERTH_ROBOT_TOKEN_MAX_TTL_SECONDS: '86400',
       },
     });
     base = target.url;
@@ -222,6 +223,95 @@ describe('security review regressions (Node server)', { timeout: 300_000 }, () =
       assert.equal(status, 429, 'the guessing address is throttled');
       assert.equal((await login('127.0.0.2', 'victim-password-1')).status, 429, 'even with the right password, from there');
       assert.equal((await login('127.0.0.1', 'victim-password-1')).status, 200, 'the owner from a clean address gets in');
+    });
+  });
+
+  describe('finding 5: CSRF on the admin API', () => {
+    const creds = (): string => basic(ADMIN.username, ADMIN.password);
+    it('a cross-site form post with cached Basic credentials creates nothing', async () => {
+      const forms = [
+        { 'Content-Type': 'text/plain', Origin: 'https://evil.example' },
+        { 'Content-Type': 'text/plain' },
+        { 'Content-Type': 'application/x-www-form-urlencoded' },
+        { 'Content-Type': 'application/json', Origin: 'https://evil.example' },
+        { 'Content-Type': 'application/json', 'Sec-Fetch-Site': 'cross-site' },
+        { 'Content-Type': 'application/json', Origin: 'null' },
+      ];
+      for (const headers of forms) {
+        const res = await fetch(`${base}/admin/users`, {
+          method: 'POST',
+          headers: { ...headers, Authorization: creds() },
+          body: JSON.stringify({ account: 'csrf', password: 'csrf-password-1', admin: true }),
+        });
+        assert.ok(res.status === 403 || res.status === 415, `${JSON.stringify(headers)}: ${res.status}`);
+      }
+      assert.equal((await admin('GET', '/admin/users/csrf')).status, 404, 'no account was created');
+      const sameOrigin = await fetch(`${base}/admin/whoami`, { headers: { Authorization: creds(), Origin: base, 'Sec-Fetch-Site': 'same-origin' } });
+      assert.equal(sameOrigin.status, 200, 'the registry\'s own origin is fine');
+    });
+
+    it('/admin never invites a browser to cache Basic credentials', async () => {
+      for (const auth of [undefined, basic('admin', 'wrong-password')]) {
+        const res = await fetch(`${base}/admin/users`, { headers: auth ? { Authorization: auth } : {} });
+        assert.equal(res.status, 401);
+        const challenge = res.headers.get('www-authenticate') ?? '';
+        assert.doesNotMatch(challenge, /^\s*basic/i);
+        assert.match(challenge, /^Bearer .*scope="registry:admin:\*"/);
+      }
+    });
+  });
+
+  describe('finding 7: any access token opened the admin API', () => {
+    const tokenFor = async (scopes: string[], user = ADMIN.username, password = ADMIN.password): Promise<string> => {
+      const q = new URLSearchParams({ service: 'x' });
+      for (const s of scopes) q.append('scope', s);
+      const res = await fetch(`${base}/token?${q}`, { headers: { Authorization: basic(user, password) } });
+      assert.equal(res.status, 200);
+      return ((await res.json()) as { token: string }).token;
+    };
+
+    it("an admin's pull token, or one without scope, cannot create users, robot tokens or change passwords", async () => {
+      for (const scopes of [['repository:team/app:pull'], []]) {
+        const bearer = `Bearer ${await tokenFor(scopes)}`;
+        assert.equal((await admin('POST', '/admin/users', { account: 'sneaky', password: 'sneaky-password-1', admin: true }, bearer)).status, 403);
+        assert.equal((await admin('POST', '/admin/tokens', { name: 'forever', scopes: ['**=pull'], expiresInSeconds: 0 }, bearer)).status, 403);
+        assert.equal((await admin('PUT', '/admin/users/admin/password', { password: 'taken-over-password' }, bearer)).status, 403);
+      }
+      assert.equal((await admin('GET', '/admin/users/sneaky')).status, 404);
+    });
+
+    it('a token issued for admin use works; a refresh grant never carries the admin scope', async () => {
+      const bearer = `Bearer ${await tokenFor(['registry:admin:*'])}`;
+      assert.equal((await admin('GET', '/admin/whoami', undefined, bearer)).status, 200);
+      const login = await fetch(`${base}/token?service=x&offline_token=true`, { headers: { Authorization: basic('reader', 'reader-password-1') } });
+      const { refresh_token } = (await login.json()) as { refresh_token: string };
+      const refreshed = await fetch(`${base}/token`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token, service: 'x', scope: 'registry:admin:*' }).toString(),
+      });
+      const { token } = (await refreshed.json()) as { token: string };
+      assert.equal((await admin('GET', '/admin/whoami', undefined, `Bearer ${token}`)).status, 403);
+    });
+
+    it('changing your own password needs the current one, even with your password or an admin token', async () => {
+      const own = basic('reader', 'reader-password-1');
+      assert.equal((await admin('PUT', '/admin/users/reader/password', { password: 'reader-password-2' }, own)).status, 400);
+      assert.equal((await admin('PUT', '/admin/users/reader/password', { password: 'reader-password-2', currentPassword: 'wrong-one' }, own)).status, 403);
+      const bearer = `Bearer ${await tokenFor(['registry:admin:*'], 'reader', 'reader-password-1')}`;
+      assert.equal((await admin('PUT', '/admin/users/reader/password', { password: 'reader-password-2' }, bearer)).status, 400);
+      assert.equal((await admin('PUT', '/admin/users/reader/password', { password: 'reader-password-2', currentPassword: 'reader-password-1' }, bearer)).status, 204);
+      assert.equal((await admin('PUT', '/admin/users/reader/password', { password: 'reader-password-1' })).status, 204, 'an admin resets another user without it');
+    });
+
+    it('robot tokens live at most BERTH_ROBOT_TOKEN_MAX_TTL_SECONDS (here a day) and never forever', async () => {
+      const create = (expiresInSeconds?: number) => admin('POST', '/admin/tokens', { name: 'ci', scopes: ['team/**=pull'], expiresInSeconds });
+      assert.equal((await create(0)).status, 400, 'never-expiring');
+      assert.equal((await create(2 * 86_400)).status, 400, 'over the maximum');
+      const made = await create(undefined);
+      assert.equal(made.status, 201);
+      const { expiresAt } = (await made.json()) as { expiresAt: string };
+      assert.ok(Date.parse(expiresAt) <= Date.now() + 86_400_000 + 60_000, `default expiry ${expiresAt} within the maximum`);
     });
   });
 

@@ -32,7 +32,8 @@ export function adminCall(url: string, creds: { username: string; password: stri
     method,
     headers: {
       Authorization: `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`,
-      ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+      // Admin writes are JSON even without a body (the API refuses anything else: CSRF).
+      ...(method === 'GET' ? {} : { 'Content-Type': 'application/json' }),
     },
     body: body === undefined ? undefined : JSON.stringify(body),
   });

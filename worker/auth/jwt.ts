@@ -8,7 +8,7 @@
 import { jwtVerify, SignJWT, type JWTPayload } from 'jose';
 import { isValidName } from '../oci/reference.ts';
 import { randomBytes, toBase64Url } from './bytes.ts';
-import { isAction } from './scope.ts';
+import { isAction, isRegistryResource } from './scope.ts';
 import { TOKEN_ALGORITHM, type SigningKey } from './signing-key.ts';
 import type { AccessRequest } from './types.ts';
 
@@ -116,7 +116,7 @@ function parseAccess(value: unknown): AccessRequest[] | null {
     if (!Array.isArray(actions) || !actions.every((a): a is string => typeof a === 'string')) return null;
     const valid = actions.filter(isAction);
     if (type === 'repository' && typeof name === 'string' && isValidName(name)) out.push({ type, name, actions: valid });
-    else if (type === 'registry' && name === 'catalog') out.push({ type, name, actions: valid });
+    else if (type === 'registry' && typeof name === 'string' && isRegistryResource(name)) out.push({ type, name, actions: valid });
     else return null;
   }
   return out;

@@ -2,7 +2,9 @@
  * Who may do what. Admins may do everything; a user's rules decide per repository (longest
  * match, rules.ts); a robot token may do what both its own scopes and its owner allow; anyone,
  * even anonymous, may pull repositories matching BERTH_PUBLIC_REPOS. The catalog lists every
- * repository, so only admins get `registry:catalog:*`.
+ * repository, so only admins get `registry:catalog:*`. Every user (never a robot) may get
+ * `registry:admin:*`, the admin API's scope: the API itself decides what each user may do there
+ * (their own tokens and password; admins everything).
  */
 import { ALL_REPOSITORY_ACTIONS } from './scope.ts';
 import { globMatches } from './glob.ts';
@@ -37,7 +39,10 @@ export class Policy {
 
   /** Every action `identity` may perform on the resource of `access` (explicit, never `*` for repositories). */
   allowedActions(identity: Identity | null, access: Pick<AccessRequest, 'type' | 'name'>): Action[] {
-    if (access.type === 'registry') return access.name === 'catalog' && isAdmin(identity) ? ['*'] : [];
+    if (access.type === 'registry') {
+      if (access.name === 'catalog') return isAdmin(identity) ? ['*'] : [];
+      return access.name === 'admin' && identity?.kind === 'user' ? ['*'] : [];
+    }
     const allowed = new Set<Action>(this.isPublic(access.name) ? ['pull'] : []);
     if (identity?.kind === 'user') for (const a of userActions(identity.user, access.name)) allowed.add(a);
     if (identity?.kind === 'robot') {

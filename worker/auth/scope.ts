@@ -11,6 +11,18 @@ export const KNOWN_ACTIONS: readonly Action[] = ['pull', 'push', 'delete', '*'];
 /** Repository actions `*` stands for. */
 export const ALL_REPOSITORY_ACTIONS: readonly Action[] = ['pull', 'push', 'delete'];
 
+/**
+ * Berth's scope for its admin API (`registry:admin:*`, beside the spec's `registry:catalog:*`).
+ * A Bearer token opens `/admin/…` only when it carries this scope, and the token endpoint puts it
+ * only in tokens from a password login: a leaked pull token or refresh token cannot administer.
+ */
+export const ADMIN_SCOPE: AccessRequest = { type: 'registry', name: 'admin', actions: ['*'] };
+
+/** The `registry:<name>` resources there are. */
+export function isRegistryResource(name: string): boolean {
+  return name === 'catalog' || name === 'admin';
+}
+
 /** Bounds on hostile input: a real client asks for a handful of short scopes. */
 export const MAX_SCOPES = 32;
 export const MAX_SCOPE_LENGTH = 512;
@@ -30,7 +42,7 @@ export function parseScope(scope: string): AccessRequest | null {
   const actions = [...new Set(scope.slice(last + 1).split(',').filter(isAction))];
   if (actions.length === 0) return null;
   if (type === 'repository' && isValidName(name)) return { type, name, actions };
-  if (type === 'registry' && name === 'catalog') return { type, name, actions };
+  if (type === 'registry' && isRegistryResource(name)) return { type, name, actions };
   return null;
 }
 

@@ -11,6 +11,8 @@ export interface AuthSettings {
   /** Access token lifetime; the token spec asks at least 60 s. */
   tokenTtlSeconds: number;
   refreshTtlSeconds: number;
+  /** Longest lifetime a robot token may be created with; 0: no maximum (never-expiring tokens allowed). */
+  robotTokenMaxSeconds: number;
   /** `service` in challenges and `aud` in tokens; derived from the request host when unset. */
   service?: string;
   publicUrl?: string;
@@ -23,6 +25,13 @@ export interface AuthSettings {
   jwtPrivateKey?: string;
   adminPassword?: string;
   adminPasswordReset: boolean;
+}
+
+/** BERTH_ROBOT_TOKEN_MAX_TTL_SECONDS: 366 days by default; 0 lifts the maximum. */
+function robotTokenMax(env: EnvLike): number {
+  const value = readInt(env, 'BERTH_ROBOT_TOKEN_MAX_TTL_SECONDS', 366 * 86_400, 0, 10 * 366 * 86_400);
+  if (value !== 0 && value < 3_600) throw new ConfigError('BERTH_ROBOT_TOKEN_MAX_TTL_SECONDS must be 0 (no maximum) or at least 3600');
+  return value;
 }
 
 export function authSettingsFromEnv(env: EnvLike): AuthSettings {
@@ -43,6 +52,7 @@ export function authSettingsFromEnv(env: EnvLike): AuthSettings {
     mode,
     tokenTtlSeconds: readInt(env, 'BERTH_TOKEN_TTL_SECONDS', 300, 60, 86_400),
     refreshTtlSeconds: readInt(env, 'BERTH_REFRESH_TTL_SECONDS', 30 * 86_400, 3_600, 365 * 86_400),
+    robotTokenMaxSeconds: robotTokenMax(env),
     service: service || undefined,
     publicUrl: readUrl(env, 'BERTH_PUBLIC_URL'),
     trustProxy: readBool(env, 'BERTH_TRUST_PROXY', false),

@@ -14,7 +14,7 @@ import { bearerChallenge, serviceName } from './challenge.ts';
 import { clientAddress } from '../platform.ts';
 import { parseAuthorization } from './credentials.ts';
 import { isAdmin, Policy, subjectOf, type Identity } from './policy.ts';
-import { ALL_REPOSITORY_ACTIONS, covers } from './scope.ts';
+import { ADMIN_SCOPE, ALL_REPOSITORY_ACTIONS, covers } from './scope.ts';
 import type { AuthSettings } from './settings.ts';
 import { AccessTokenCache } from './token-cache.ts';
 import { loadSigningKey, type SigningKey } from './signing-key.ts';
@@ -146,18 +146,34 @@ export class TokenAuthorizer implements Authorizer {
   }
 
   /**
-   * The caller of an admin API or token request, from Basic or a Bearer token. Throws 401/429
-   * for bad credentials; returns anonymous when none were sent.
+   * 401 for the admin API. A Bearer challenge naming the admin scope, never `Basic`: a Basic
+   * challenge makes browsers ask for and cache credentials, which any other site could then
+   * make them send (CSRF). Clients send Basic without being asked, or fetch a token.
+   */
+  adminUnauthorized(req: Request, message = 'sign in with your password (Basic) or a token with scope registry:admin:*'): RegistryError {
+    return new RegistryError('UNAUTHORIZED', message, undefined, {
+      headers: { 'WWW-Authenticate': bearerChallenge(req, this.settings, [ADMIN_SCOPE]) },
+    });
+  }
+
+  /**
+   * The caller of an admin API request: the account's own password or robot secret (Basic), or
+   * a Bearer token issued for admin use (scope `registry:admin:*`, which only a password login
+   * gets). Any other token is refused: a leaked pull token must not create users or robot
+   * tokens. Throws 401/403/429; returns anonymous when no credentials were sent.
    */
   async caller(req: Request, fromSocket?: string): Promise<Caller> {
     const credentials = parseAuthorization(req.headers.get('authorization'));
     if (credentials === null) return { kind: 'anonymous' };
-    const invalid = (): RegistryError => basicUnauthorized();
+    const invalid = (): RegistryError => this.adminUnauthorized(req, 'invalid credentials');
     if (credentials === 'invalid') throw invalid();
     if (credentials.kind === 'bearer') {
       const claims = await this.tokens.verify(await this.signingKey(), credentials.token, this.service(req));
       const identity = claims?.subject ? await this.accounts.identityOf(claims.subject, claims.robot) : null;
-      if (!identity) throw invalid();
+      if (!claims || !identity) throw invalid();
+      if (!covers(claims.access, ADMIN_SCOPE)) {
+        throw new RegistryError('DENIED', 'this token was not issued for the admin API: sign in with your password, or ask /token for scope registry:admin:*');
+      }
       return { kind: 'identity', identity, via: 'token' };
     }
     const result = await this.accounts.login(credentials.username, credentials.password, this.address(req, fromSocket));
@@ -171,7 +187,7 @@ function denied(missing: readonly AccessRequest[]): RegistryError {
   return new RegistryError('DENIED', undefined, missing.map((m) => ({ Type: m.type, Name: m.name, Action: m.actions.join(',') })));
 }
 
-/** 401 for the token endpoint and admin API, where clients send Basic credentials. */
+/** 401 for the token endpoint, where clients send Basic credentials. */
 export function basicUnauthorized(message = 'invalid username or password'): RegistryError {
   return new RegistryError('UNAUTHORIZED', message, undefined, { headers: { 'WWW-Authenticate': 'Basic realm="berth", charset="UTF-8"' } });
 }

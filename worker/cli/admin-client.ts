@@ -15,7 +15,8 @@ export class AdminClient {
     try {
       res = await fetch(url, {
         method,
-        headers: { Authorization: this.authorization, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
+        // Every admin write is JSON, with a body or without: the server refuses anything else (CSRF).
+        headers: { Authorization: this.authorization, ...(method === 'GET' ? {} : { 'Content-Type': 'application/json' }) },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     } catch (error) {

@@ -13,7 +13,7 @@ import { parseAuthorization } from '../auth/credentials.ts';
 import { readCappedText } from '../http/capped-body.ts';
 import { signAccessToken, signRefreshToken, verifyRefreshToken } from '../auth/jwt.ts';
 import { subjectOf, type Identity } from '../auth/policy.ts';
-import { parseScopes } from '../auth/scope.ts';
+import { ADMIN_SCOPE, parseScopes } from '../auth/scope.ts';
 import type { AccessRequest } from '../auth/types.ts';
 import { basicUnauthorized, type TokenAuthorizer } from '../auth/token-authorizer.ts';
 
@@ -24,6 +24,8 @@ interface Grant {
   identity: Identity | null;
   scopes: string[];
   offline: boolean;
+  /** The caller proved a password (or robot secret) on this request: only then may the admin scope be granted. */
+  signedIn: boolean;
   /** The refresh token presented, handed back unchanged on a refresh grant. */
   refreshToken?: string;
 }
@@ -43,9 +45,9 @@ async function grantFromGet(auth: TokenAuthorizer, c: Context<AppEnv>): Promise<
   const scopes = url.searchParams.getAll('scope');
   const offline = url.searchParams.get('offline_token') === 'true';
   const credentials = parseAuthorization(c.req.header('authorization') ?? null);
-  if (credentials === null) return { identity: null, scopes, offline: false };
+  if (credentials === null) return { identity: null, scopes, offline: false, signedIn: false };
   if (credentials === 'invalid' || credentials.kind !== 'basic') throw basicUnauthorized('Basic credentials expected');
-  return { identity: await login(auth, c, credentials.username, credentials.password), scopes, offline };
+  return { identity: await login(auth, c, credentials.username, credentials.password), scopes, offline, signedIn: true };
 }
 
 async function grantFromPost(auth: TokenAuthorizer, c: Context<AppEnv>): Promise<Grant | Response> {
@@ -57,7 +59,7 @@ async function grantFromPost(auth: TokenAuthorizer, c: Context<AppEnv>): Promise
     const password = form.get('password');
     if (!username || password === null) return oauthError(400, 'invalid_request', 'username and password are required');
     const offline = form.get('access_type') === 'offline';
-    return { identity: await login(auth, c, username, password), scopes, offline };
+    return { identity: await login(auth, c, username, password), scopes, offline, signedIn: true };
   }
   if (grantType === 'refresh_token') {
     const refreshToken = form.get('refresh_token') ?? '';
@@ -67,7 +69,7 @@ async function grantFromPost(auth: TokenAuthorizer, c: Context<AppEnv>): Promise
     // A password change, or deleting and re-creating the account, draws a new stamp (users.ts)
     // and so retires every refresh token issued before it.
     if (!claims || !identity || owner?.stamp !== claims.stamp) throw basicUnauthorized('invalid refresh token');
-    return { identity, scopes, offline: true, refreshToken };
+    return { identity, scopes, offline: true, signedIn: false, refreshToken };
   }
   return oauthError(400, 'unsupported_grant_type', 'grant_type must be password or refresh_token');
 }
@@ -90,7 +92,9 @@ function defaultMirrorScopes(c: Context<AppEnv>, asked: readonly AccessRequest[]
 async function issue(auth: TokenAuthorizer, c: Context<AppEnv>, grant: Grant): Promise<Response> {
   const key = await auth.signingKey();
   const audience = auth.service(c.req.raw);
-  const asked = parseScopes(grant.scopes);
+  // A refresh token (docker keeps one in its config file for months) renews registry access,
+  // never admin access (scope.ts ADMIN_SCOPE).
+  const asked = parseScopes(grant.scopes).filter((s) => grant.signedIn || !(s.type === ADMIN_SCOPE.type && s.name === ADMIN_SCOPE.name));
   const access = auth.policy.grant(grant.identity, [...asked, ...defaultMirrorScopes(c, asked)]);
   const robot = grant.identity?.kind === 'robot' ? grant.identity.token.id : undefined;
   const subject = grant.identity ? subjectOf(grant.identity) : '';

@@ -31,6 +31,7 @@ export const usersCommand: Command = group(
                  (without --password-stdin a random password is generated and printed once)
   users delete NAME
   users passwd NAME [--password-stdin]
+                 (your own: the password you signed in with is sent as the current one)
   users admin NAME true|false`,
   {
     async list(ctx, argv) {
@@ -72,7 +73,10 @@ export const usersCommand: Command = group(
       noMore(args.positionals, 1, 'users passwd');
       const api = await ctx.admin();
       const { password, generated } = await newPassword(ctx, flag(args, 'password-stdin'), 'users passwd');
-      await api.call('PUT', `/admin/users/${enc(account)}/password`, { password });
+      // The server asks for the current password when the account is your own; you gave it to sign in.
+      const login = await ctx.login();
+      const body = login.username === account ? { password, currentPassword: login.password } : { password };
+      await api.call('PUT', `/admin/users/${enc(account)}/password`, body);
       console.log(generated ? `new password of ${account}: ${password} (shown once)` : `password of ${account} changed`);
     },
     async admin(ctx, argv) {

@@ -1,12 +1,15 @@
 /**
  * Who may call the admin API: signed-in users (never robot tokens), admins for most of it.
- * Every admin handler starts with one of these.
+ * Every admin handler starts with one of these; `adminRequests` (mounted for `/admin/*` in
+ * app.ts) runs before them all.
  */
-import type { Context } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../../types.ts';
 import { RegistryError } from '../../oci/errors.ts';
+import { baseUrl } from '../../auth/challenge.ts';
 import type { Identity } from '../../auth/policy.ts';
-import { basicUnauthorized, type TokenAuthorizer } from '../../auth/token-authorizer.ts';
+import type { TokenAuthorizer } from '../../auth/token-authorizer.ts';
+import { crossSiteReason } from '../../http/origin.ts';
 import type { UserRecord } from '../../auth/users.ts';
 
 export type User = Extract<Identity, { kind: 'user' }>['user'];
@@ -14,7 +17,7 @@ export type User = Extract<Identity, { kind: 'user' }>['user'];
 /** The signed-in user (never a robot), or throws 401. */
 export async function signedIn(c: Context<AppEnv>, auth: TokenAuthorizer): Promise<User> {
   const caller = await auth.caller(c.req.raw, c.get('peerAddress'));
-  if (caller.kind === 'anonymous') throw basicUnauthorized('authentication required');
+  if (caller.kind === 'anonymous') throw auth.adminUnauthorized(c.req.raw);
   if (caller.identity.kind !== 'user') throw new RegistryError('DENIED', 'robot tokens cannot use the admin API');
   return caller.identity.user;
 }
@@ -36,6 +39,29 @@ export async function existingUser(auth: TokenAuthorizer, account: string): Prom
   const user = await auth.accounts.users.get(account);
   if (!user) throw new RegistryError('USER_UNKNOWN', undefined, { account });
   return user;
+}
+
+/**
+ * CSRF defence for the whole admin API (http/origin.ts): requests another site's page made a
+ * browser send are refused, and every write with credentials must be `application/json`, which
+ * no HTML form can send and which a cross-origin script may send only after a CORS preflight
+ * this API never grants. (A write without credentials is refused by its handler with 401.)
+ * Neither check concerns the CLI, curl or any other client that is not a browser.
+ */
+export function adminRequests(auth: TokenAuthorizer): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const reason = crossSiteReason(c.req.raw, baseUrl(c.req.raw, auth.settings));
+    if (reason) throw new RegistryError('DENIED', `${reason} to the admin API is refused`);
+    const write = c.req.method !== 'GET' && c.req.method !== 'HEAD';
+    if (write && c.req.header('authorization') !== undefined && !isJson(c.req.header('content-type'))) {
+      throw new RegistryError('INVALID_REQUEST', 'admin API writes must be sent with Content-Type: application/json', undefined, { status: 415 });
+    }
+    await next();
+  };
+}
+
+function isJson(contentType: string | undefined): boolean {
+  return contentType?.split(';')[0]?.trim().toLowerCase() === 'application/json';
 }
 
 /** A path parameter ('' when absent, which no validator accepts). */

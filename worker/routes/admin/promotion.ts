@@ -11,7 +11,7 @@ import type { AppEnv } from '../../types.ts';
 import { RegistryError } from '../../oci/errors.ts';
 import { formatImageReference, parseImageReference } from '../../oci/image-reference.ts';
 import type { AccessRequest } from '../../auth/types.ts';
-import { basicUnauthorized, type TokenAuthorizer } from '../../auth/token-authorizer.ts';
+import type { TokenAuthorizer } from '../../auth/token-authorizer.ts';
 import { readJsonBody } from './json-body.ts';
 
 function referenceField(body: Record<string, unknown>, name: string): string {
@@ -22,7 +22,7 @@ function referenceField(body: Record<string, unknown>, name: string): string {
 
 export async function promote(c: Context<AppEnv>, auth: TokenAuthorizer): Promise<Response> {
   const caller = await auth.caller(c.req.raw, c.get('peerAddress'));
-  if (caller.kind === 'anonymous') throw basicUnauthorized('authentication required');
+  if (caller.kind === 'anonymous') throw auth.adminUnauthorized(c.req.raw);
   const body = await readJsonBody(c);
   const source = parseImageReference(referenceField(body, 'source'));
   const target = parseImageReference(referenceField(body, 'target'));

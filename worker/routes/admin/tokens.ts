@@ -13,8 +13,8 @@ import { existingUser, param, signedIn, type User } from './guards.ts';
 import { readJsonBody } from './json-body.ts';
 import { checkRules } from './users.ts';
 
-/** Robot tokens live at most a year unless created without expiry on purpose (`expiresInSeconds: 0`). */
-const MAX_TOKEN_SECONDS = 366 * 86_400;
+/** Lifetime of a token created without `expiresInSeconds` (capped by the deployment's maximum). */
+const DEFAULT_TOKEN_SECONDS = 90 * 86_400;
 
 export async function listTokens(c: Context<AppEnv>, auth: TokenAuthorizer): Promise<Response> {
   const me = await signedIn(c, auth);
@@ -53,13 +53,22 @@ export async function issueToken(auth: TokenAuthorizer, me: User, body: Record<s
   await existingUser(auth, owner);
   const scopes = checkRules(body.scopes);
   if (scopes.length === 0) throw new RegistryError('INVALID_REQUEST', 'a token needs at least one scope');
-  const seconds = body.expiresInSeconds ?? 90 * 86_400;
-  if (typeof seconds !== 'number' || !Number.isSafeInteger(seconds) || seconds < 0 || seconds > MAX_TOKEN_SECONDS) {
-    throw new RegistryError('INVALID_REQUEST', `expiresInSeconds must be 0 (never) to ${MAX_TOKEN_SECONDS}`);
-  }
-  const expiresAt = seconds === 0 ? null : new Date(Date.now() + seconds * 1000);
+  const expiresAt = tokenExpiry(body.expiresInSeconds, auth.settings.robotTokenMaxSeconds);
   const { token, secret } = await auth.accounts.robots.create({ name, owner, scopes, expiresAt });
   return { token: publicView(token), secret };
+}
+
+/**
+ * When a new robot token expires: `expiresInSeconds` from now, 0 for never. Both are bounded by
+ * BERTH_ROBOT_TOKEN_MAX_TTL_SECONDS (`max`; 0 means no bound, and only then may a token never expire).
+ */
+function tokenExpiry(requested: unknown, max: number): Date | null {
+  const seconds = requested ?? (max === 0 ? DEFAULT_TOKEN_SECONDS : Math.min(DEFAULT_TOKEN_SECONDS, max));
+  const range = max === 0 ? '0 (never) or more' : `1 to ${max} (BERTH_ROBOT_TOKEN_MAX_TTL_SECONDS)`;
+  if (typeof seconds !== 'number' || !Number.isSafeInteger(seconds) || seconds < 0 || (max !== 0 && (seconds === 0 || seconds > max))) {
+    throw new RegistryError('INVALID_REQUEST', `expiresInSeconds must be ${range}`);
+  }
+  return seconds === 0 ? null : new Date(Date.now() + seconds * 1000);
 }
 
 /** Revokes a token of `me` (an admin: anyone's); another user's token is as unknown as a missing one. */

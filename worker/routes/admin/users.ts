@@ -4,7 +4,7 @@
  *   GET    /admin/whoami
  *   GET    /admin/users                      POST /admin/users {account,password,admin?,rules?}
  *   GET    /admin/users/:account             DELETE /admin/users/:account
- *   PUT    /admin/users/:account/password {password}
+ *   PUT    /admin/users/:account/password {password, currentPassword}  (current: when it is your own)
  *   PUT    /admin/users/:account/rules {rules:[{pattern,actions}] | ["pattern=actions"]}
  *   PUT    /admin/users/:account/admin {admin}
  */
@@ -109,12 +109,26 @@ export async function removeUser(auth: TokenAuthorizer, me: UserRecord, account:
 }
 
 export async function setPassword(c: Context<AppEnv>, auth: TokenAuthorizer): Promise<Response> {
-  await adminOrSelf(c, auth, param(c, 'account'));
+  const me = await adminOrSelf(c, auth, param(c, 'account'));
   const user = await existingUser(auth, param(c, 'account'));
-  const password = checkPassword((await readJsonBody(c)).password);
+  const body = await readJsonBody(c);
+  const password = checkPassword(body.password);
+  // Your own password changes only with the current one, however you signed in: a stolen token
+  // must not take the account over. An admin resetting someone else's needs no old password.
+  if (me.account === user.account) await confirmPassword(c, auth, user.account, body.currentPassword);
   // A new stamp retires refresh tokens issued under the old password.
   await save(auth, { ...user, passwordHash: await hashPassword(password, auth.settings.pbkdf2Iterations), stamp: newStamp() });
   return new Response(null, { status: 204 });
+}
+
+/** Checks `current` is the account's password, counted and throttled like any login. */
+async function confirmPassword(c: Context<AppEnv>, auth: TokenAuthorizer, account: string, current: unknown): Promise<void> {
+  if (typeof current !== 'string' || current === '') {
+    throw new RegistryError('INVALID_REQUEST', 'changing your own password needs currentPassword');
+  }
+  const result = await auth.accounts.login(account, current, auth.address(c.req.raw, c.get('peerAddress')));
+  if (!result.ok) throw auth.loginFailure(result, () => new RegistryError('DENIED', 'currentPassword is not your password'));
+  if (result.identity.kind !== 'user') throw new RegistryError('DENIED', 'currentPassword must be the password, not a robot token');
 }
 
 export async function setRules(c: Context<AppEnv>, auth: TokenAuthorizer): Promise<Response> {
