@@ -11,6 +11,7 @@ import path from 'node:path';
 import { startNodeTarget, type NodeTarget } from '../support/target-node.ts';
 import { peakRss, rawExchange, requestFrom } from '../support/raw-http.ts';
 import { testPort } from '../support/ports.ts';
+import { berth } from '../support/berth-cli.ts';
 
 const PORT = testPort(15260);
 const MiB = 1024 * 1024;
@@ -302,6 +303,15 @@ describe('security review regressions (Node server)', { timeout: 300_000 }, () =
       assert.equal((await admin('PUT', '/admin/users/reader/password', { password: 'reader-password-2' }, bearer)).status, 400);
       assert.equal((await admin('PUT', '/admin/users/reader/password', { password: 'reader-password-2', currentPassword: 'reader-password-1' }, bearer)).status, 204);
       assert.equal((await admin('PUT', '/admin/users/reader/password', { password: 'reader-password-1' })).status, 204, 'an admin resets another user without it');
+    });
+
+    it('berth users passwd on your own account sends the password you signed in with as the current one', async () => {
+      const run = await berth(base, { username: 'reader', password: 'reader-password-1' }, ['users', 'passwd', 'reader']);
+      assert.equal(run.status, 0, run.stderr);
+      const fresh = /new password of reader: (\S+)/.exec(run.stdout)?.[1];
+      assert.ok(fresh, run.stdout);
+      assert.equal((await fetch(`${base}/token?service=x`, { headers: { Authorization: basic('reader', fresh) } })).status, 200);
+      assert.equal((await admin('PUT', '/admin/users/reader/password', { password: 'reader-password-1' })).status, 204);
     });
 
     it('robot tokens live at most BERTH_ROBOT_TOKEN_MAX_TTL_SECONDS (here a day) and never forever', async () => {
