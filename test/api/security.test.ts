@@ -230,7 +230,7 @@ describe('security review regressions (Node server)', { timeout: 300_000 }, () =
   describe('finding 5: CSRF on the admin API', () => {
     const creds = (): string => basic(ADMIN.username, ADMIN.password);
     it('a cross-site form post with cached Basic credentials creates nothing', async () => {
-      const forms = [
+      const forms: Record<string, string>[] = [
         { 'Content-Type': 'text/plain', Origin: 'https://evil.example' },
         { 'Content-Type': 'text/plain' },
         { 'Content-Type': 'application/x-www-form-urlencoded' },
