@@ -1,19 +1,38 @@
 /**
- * Cross-site request forgery: a page on another site can make a browser send requests here with
- * the credentials the browser holds for us (cached Basic credentials, cookies). Browsers say
- * where a request comes from: `Origin` on every cross-origin request and on every POST (Fetch
- * standard, "origin" header), and `Sec-Fetch-Site` (Fetch Metadata) in current browsers. Clients
- * that are not browsers (the CLI, docker, curl) send neither, and nothing changes for them.
+ * Where a request comes from, as far as the browser says: the one reading of `Origin`,
+ * `Sec-Fetch-Site` and `Referer` behind every cross-site request forgery (CSRF) defence here.
+ * A page on another site can make a browser send requests to Berth with the credentials the
+ * browser holds for it (cached Basic credentials, cookies); browsers name the page's origin in
+ * `Origin` on every cross-origin request and every POST (Fetch standard), in `Sec-Fetch-Site`
+ * (Fetch Metadata) in current browsers, and often in `Referer`. Clients that are not browsers
+ * (the CLI, docker, curl) usually send none of them: 'unknown'.
  *
- * Used by the admin API (routes/admin/guards.ts); any route a browser session can reach with
- * ambient credentials can use it the same way, with the origin it serves.
+ * The web UI's forms accept only 'same-origin' (ui/csrf.ts); the admin API refuses
+ * 'cross-site' and lets 'unknown' through, since its clients are not browsers and its writes
+ * must be JSON, which no form can send (routes/admin/guards.ts).
  */
 
-/** Why `req` must be refused as cross-site, or null when it came from `ownOrigin` (or no browser). */
-export function crossSiteReason(req: Request, ownOrigin: string): string | null {
-  const site = req.headers.get('sec-fetch-site');
-  if (site !== null && site !== 'same-origin' && site !== 'none') return `a ${site} request`;
-  const origin = req.headers.get('origin');
-  if (origin !== null && origin !== ownOrigin) return `a request from ${origin === 'null' ? 'an opaque origin' : JSON.stringify(origin.slice(0, 200))}`;
-  return null;
+export type RequestSite = 'same-origin' | 'cross-site' | 'unknown';
+
+export function requestSite(headers: Headers, ownOrigin: string): RequestSite {
+  const origin = headers.get('origin');
+  // "null" is what sandboxed frames and some redirects send: never ours.
+  if (origin !== null) return origin === ownOrigin ? 'same-origin' : 'cross-site';
+  const site = headers.get('sec-fetch-site');
+  if (site === 'same-origin') return 'same-origin';
+  // `none`: the user opened the URL directly (typed, bookmarked); no other page is involved.
+  if (site !== null) return site === 'none' ? 'unknown' : 'cross-site';
+  const referer = headers.get('referer');
+  if (referer === null) return 'unknown';
+  const from = originOf(referer);
+  if (from === null) return 'unknown';
+  return from === ownOrigin ? 'same-origin' : 'cross-site';
+}
+
+function originOf(url: string): string | null {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return null;
+  }
 }

@@ -9,23 +9,11 @@
  * The session cookie is also SameSite=Strict, so a cross-site form never carries it at all.
  */
 import { constantTimeEqual, utf8 } from '../auth/bytes.ts';
+import { requestSite } from '../http/origin.ts';
 
-function originOf(url: string): string | null {
-  try {
-    return new URL(url).origin;
-  } catch {
-    return null;
-  }
-}
-
+/** The origin check (http/origin.ts reads the headers): only requests known to be our own. */
 export function originAllowed(headers: Headers, expectedOrigin: string): boolean {
-  const origin = headers.get('origin');
-  // "null" is what sandboxed frames and some redirects send: never ours.
-  if (origin !== null) return origin === expectedOrigin;
-  const site = headers.get('sec-fetch-site');
-  if (site !== null) return site === 'same-origin';
-  const referer = headers.get('referer');
-  return referer !== null && originOf(referer) === expectedOrigin;
+  return requestSite(headers, expectedOrigin) === 'same-origin';
 }
 
 export function sameToken(presented: unknown, expected: string): boolean {

@@ -9,7 +9,7 @@ import { RegistryError } from '../../oci/errors.ts';
 import { baseUrl } from '../../auth/challenge.ts';
 import type { Identity } from '../../auth/policy.ts';
 import type { TokenAuthorizer } from '../../auth/token-authorizer.ts';
-import { crossSiteReason } from '../../http/origin.ts';
+import { requestSite } from '../../http/origin.ts';
 import type { UserRecord } from '../../auth/users.ts';
 
 export type User = Extract<Identity, { kind: 'user' }>['user'];
@@ -50,8 +50,9 @@ export async function existingUser(auth: TokenAuthorizer, account: string): Prom
  */
 export function adminRequests(auth: TokenAuthorizer): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const reason = crossSiteReason(c.req.raw, baseUrl(c.req.raw, auth.settings));
-    if (reason) throw new RegistryError('DENIED', `${reason} to the admin API is refused`);
+    if (requestSite(c.req.raw.headers, baseUrl(c.req.raw, auth.settings)) === 'cross-site') {
+      throw new RegistryError('DENIED', 'the admin API refuses requests from other sites');
+    }
     const write = c.req.method !== 'GET' && c.req.method !== 'HEAD';
     if (write && c.req.header('authorization') !== undefined && !isJson(c.req.header('content-type'))) {
       throw new RegistryError('INVALID_REQUEST', 'admin API writes must be sent with Content-Type: application/json', undefined, { status: 415 });
