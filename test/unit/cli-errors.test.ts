@@ -48,7 +48,7 @@ describe('berth CLI mistakes', () => {
   });
 
   it('an unknown command names the valid ones', () => {
-    oneLine(berth(['frobnicate'], env), /unknown command "frobnicate" \(one of: whoami, users, .*gc/);
+    oneLine(berth(['frobnicate'], env), /unknown command "frobnicate" \(one of: repos, tags, show, delete, whoami, users, .*gc/);
   });
 
   it('an unknown action names the valid ones', () => {

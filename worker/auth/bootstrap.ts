@@ -13,7 +13,15 @@ import { newStamp, UserStore, type UserRecord } from './users.ts';
 
 export const ADMIN_ACCOUNT = 'admin';
 
-export async function bootstrapAdmin(store: ObjectStore, env: EnvLike, log: (line: string) => void): Promise<void> {
+export interface BootstrapOptions {
+  /**
+   * The command that changes the generated password, printed with it: the Node server knows its
+   * URL and passes one that runs as printed from the clone (`npx berth` runs its own CLI).
+   */
+  changePasswordCommand?: string;
+}
+
+export async function bootstrapAdmin(store: ObjectStore, env: EnvLike, log: (line: string) => void, options: BootstrapOptions = {}): Promise<void> {
   const settings = authSettingsFromEnv(env);
   if (settings.mode === 'none') return;
   const users = new UserStore(store);
@@ -44,7 +52,8 @@ export async function bootstrapAdmin(store: ObjectStore, env: EnvLike, log: (lin
   // and only the winner prints it.
   if (!(await users.put(user, { create: true }))) return;
   if (generated) {
-    log(`berth auth: created user "admin" with password ${password} — shown once; change it with \`berth users passwd admin\``);
+    const change = options.changePasswordCommand ?? 'npx berth --url <this registry\'s URL> --password-stdin users passwd admin';
+    log(`berth auth: created user "admin" with password ${password} — shown once; change it with: ${change}`);
   } else {
     log('berth auth: created user "admin" with the password from BERTH_ADMIN_PASSWORD');
   }

@@ -1,8 +1,10 @@
 #!/usr/bin/env -S npx tsx
 /**
- * `berth`: the command line for any Berth deployment, over HTTP (the admin API under /admin/).
+ * `berth`: the command line for any Berth deployment, over HTTP: browsing through the registry
+ * API (/v2/: repos, tags, show, delete), administration through the admin API (/admin/).
  *
- *   npm run berth -- --url https://registry.example --user admin --password-stdin users list
+ *   npx berth --url https://registry.example --user admin --password-stdin users list
+ *   (in the clone `npx berth` is this file: package.json "bin"; `npm run berth --` is the same)
  *
  * Global options come before the command; each command parses its own (commands/). A mistake
  * is one line on stderr naming it, exit code 2; a failure of the registry or the network, exit 1.
@@ -58,6 +60,12 @@ async function main(argv: readonly string[]): Promise<void> {
   });
   await command.run(ctx, argv.slice(at + 1));
 }
+
+// `berth show … | head` closes stdout early: that ends the output, it is not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
 
 main(process.argv.slice(2)).catch((error: unknown) => {
   if (error instanceof CliError) {

@@ -9,6 +9,7 @@
 import { createInterface } from 'node:readline';
 import { CliError } from './args.ts';
 import { AdminClient } from './admin-client.ts';
+import { RegistryApiClient } from './registry-client.ts';
 
 export interface Credentials {
   url: string;
@@ -55,6 +56,16 @@ export class CommandContext {
   async admin(): Promise<AdminClient> {
     this.adminClient ??= new AdminClient(await this.login());
     return this.adminClient;
+  }
+
+  /**
+   * The /v2 client for the browsing commands: signed in when a password is given (stdin or
+   * BERTH_PASSWORD), anonymous otherwise (public repositories only).
+   */
+  async registry(): Promise<RegistryApiClient> {
+    const url = this.url();
+    const signedIn = this.globals.passwordStdin || Boolean(this.env.BERTH_PASSWORD);
+    return new RegistryApiClient(url, signedIn ? await this.login() : null);
   }
 
   /** The next line of stdin (all of stdin is read once, on first use). */

@@ -1,11 +1,9 @@
 /**
- * Image references as people write them: `team/app`, `team/app:1.2` or `team/app@sha256:…`
- * (the `<name>` and `<reference>` of distribution-spec "Pulling manifests", joined the way
- * docker prints them). Repository names cannot contain ':' or '@', so the first '@' starts a
- * digest and a ':' after the last '/' starts a tag. Used by the UI's URLs and the CLI.
+ * A repository or an image, as the UI's URLs and the CLI's arguments name them: `team/app`, or
+ * an image reference `team/app:1.2` / `team/app@sha256:…` (image-reference.ts reads those).
  */
-import { parseDigest } from './digest.ts';
-import { assertName, assertTag, type Reference } from './reference.ts';
+import { formatImageReference, parseImageReference } from './image-reference.ts';
+import { assertName, type Reference } from './reference.ts';
 
 export interface ImageRef {
   name: string;
@@ -15,20 +13,14 @@ export interface ImageRef {
 
 /** Parses and validates; throws NAME_INVALID, TAG_INVALID, DIGEST_INVALID or UNSUPPORTED. */
 export function parseImageRef(text: string): ImageRef {
-  const at = text.indexOf('@');
-  if (at >= 0) {
-    return { name: assertName(text.slice(0, at)), reference: { kind: 'digest', digest: parseDigest(text.slice(at + 1)).digest } };
-  }
-  const colon = text.lastIndexOf(':');
-  if (colon > text.lastIndexOf('/')) {
-    return { name: assertName(text.slice(0, colon)), reference: { kind: 'tag', tag: assertTag(text.slice(colon + 1)) } };
-  }
-  return { name: assertName(text) };
+  // Repository names contain neither ':' nor '@': without them, this is a repository.
+  if (!text.includes(':') && !text.includes('@')) return { name: assertName(text) };
+  const { repository, reference } = parseImageReference(text);
+  return { name: repository, reference };
 }
 
 export function formatImageRef(name: string, reference?: Reference): string {
-  if (!reference) return name;
-  return reference.kind === 'tag' ? `${name}:${reference.tag}` : `${name}@${reference.digest}`;
+  return reference ? formatImageReference({ repository: name, reference }) : name;
 }
 
 /** The reference as the `/v2/<name>/manifests/<reference>` path segment. */

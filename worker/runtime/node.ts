@@ -77,7 +77,10 @@ async function main(): Promise<void> {
   const { store, description } = await storeFromEnv(env, metrics);
   const log = lineSink(logger);
   const authorizer = createAuthorizer(store, env, { log });
-  await bootstrapAdmin(store, env, log);
+  // What the first-start message prints runs as printed from the clone: `npx berth` is this
+  // repository's own CLI (package.json "bin"), and stdin takes the password it asks for.
+  const localUrl = `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  await bootstrapAdmin(store, env, log, { changePasswordCommand: `npx berth --url ${localUrl} --password-stdin users passwd admin` });
 
   let draining = (): boolean => false;
   const app = createRegistry({ config, store, authorizer, logger, accessLog, metrics, metricsToken, platform: nodePlatform, draining: () => draining() });
@@ -111,6 +114,7 @@ async function main(): Promise<void> {
       logger.info('listening', { url: `${scheme}://${shown}`, storage: description, tls: tls?.summary, accessLog, metrics: Boolean(metricsToken) });
     } else {
       console.log(`Berth registry listening on ${scheme}://${shown} (storage: ${description})`);
+      console.log(`  web UI: ${scheme}://${shown}/ (sign in as admin)`);
       console.log(`  docker login ${shown} -u admin`);
       console.log(`  docker tag alpine ${shown}/team/alpine:latest && docker push ${shown}/team/alpine:latest`);
       console.log(`  docker pull ${shown}/team/alpine:latest`);

@@ -4,6 +4,10 @@
  */
 import type { Command } from './command.ts';
 import { gcCommand } from './gc.ts';
+import { reposCommand } from './repos.ts';
+import { tagsCommand } from './tags.ts';
+import { showCommand } from './show.ts';
+import { deleteCommand } from './delete.ts';
 import { tagCommand } from './tag.ts';
 import { policyCommand } from './policy.ts';
 import { retentionCommand } from './retention.ts';
@@ -12,4 +16,4 @@ import { tokensCommand } from './tokens.ts';
 import { rulesCommand, usersCommand } from './users.ts';
 import { whoamiCommand } from './whoami.ts';
 
-export const COMMANDS: readonly Command[] = [whoamiCommand, usersCommand, rulesCommand, tokensCommand, tagCommand, policyCommand, retentionCommand, gcCommand, pushCommand];
+export const COMMANDS: readonly Command[] = [reposCommand, tagsCommand, showCommand, deleteCommand, whoamiCommand, usersCommand, rulesCommand, tokensCommand, tagCommand, policyCommand, retentionCommand, gcCommand, pushCommand];
