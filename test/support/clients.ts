@@ -51,6 +51,9 @@ export function run(cmd: string, args: string[], options: RunOptions = {}): Prom
       clearTimeout(timer);
       resolve({ code: code ?? -1, stdout, stderr, ms: Math.round(performance.now() - started) });
     });
+    // A client that exits before reading its input (a failed login) must surface as its exit
+    // code and stderr, not as an EPIPE that crashes the test file.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(options.input ?? '');
   });
 }
