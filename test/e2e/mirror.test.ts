@@ -3,7 +3,9 @@
  * through Berth (node-fs) from an upstream Debian docker-registry (htpasswd), and pull it again:
  * the first pull fetches every blob from the upstream once, the second none (a recording proxy
  * in front of the upstream counts them). With the upstream stopped, docker still pulls the
- * cached image (its tag served stale, and logged).
+ * cached image (its tag served stale, and logged). A Docker daemon of the test's own, set up as
+ * a daemon-wide mirror (`--registry-mirror`), pulls `e2e-dockerd:v1` as dockerd pulls from
+ * Docker Hub, and Berth answers from the mirror (BERTH_MIRROR_DEFAULT).
  *
  * Each client pulls its own image (a variant per client and port), so every first pull is cold
  * and removing the images from the shared Docker daemon never touches another checkout's.
@@ -19,6 +21,7 @@ import { startNodeTarget, type NodeTarget } from '../support/target-node.ts';
 import { startDistribution, type Distribution } from '../support/target-reference.ts';
 import { RecordingProxy } from '../support/recording-proxy.ts';
 import { mirrorEvents } from '../support/mirror-fixtures.ts';
+import { startPrivateDockerd } from '../support/private-dockerd.ts';
 import { testPort } from '../support/ports.ts';
 
 const PORT = testPort(15380);
@@ -27,7 +30,12 @@ const WORK = resolve('.tmp', 'e2e-mirror');
 const LAYER_MB = 8;
 const TTL_SECONDS = 1;
 
-const missing = { ...missingClients(), registry: hasBinary('docker-registry') ? null : 'docker-registry not installed (apt-get install docker-registry)' };
+const missing = {
+  ...missingClients(),
+  registry: hasBinary('docker-registry') ? null : 'docker-registry not installed (apt-get install docker-registry)',
+  dockerd: hasBinary('dockerd') ? null : 'dockerd not installed (apt-get install docker.io)',
+};
+type Client = 'docker' | 'podman' | 'skopeo' | 'dockerd';
 const ready = (t: TestContext, ...needs: (keyof typeof missing)[]): boolean => clientsReady(t, missing, ['registry', ...needs]);
 const hex = (digest: string): string => digest.replace(/^sha256:/, '');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -37,7 +45,7 @@ describe('docker, podman and skopeo pull through the mirror (node-fs)', { timeou
   let proxy: RecordingProxy | undefined;
   let mirror: NodeTarget | undefined;
   let host = '';
-  const images: Partial<Record<'docker' | 'podman' | 'skopeo', TestImage>> = {};
+  const images: Partial<Record<Client, TestImage>> = {};
   const clients = new Clients(join(WORK, 'clients'));
 
   before(async () => {
@@ -53,6 +61,7 @@ describe('docker, podman and skopeo pull through the mirror (node-fs)', { timeou
         BERTH_MIRROR_HUB_USERNAME: upstream.credentials.username,
         BERTH_MIRROR_HUB_PASSWORD: upstream.credentials.password,
         BERTH_MIRROR_TTL_SECONDS: String(TTL_SECONDS),
+        BERTH_MIRROR_DEFAULT: 'hub',
         BERTH_PUBLIC_REPOS: 'hub/**',
         BERTH_PART_SIZE_MB: '5',
       },
@@ -62,7 +71,7 @@ describe('docker, podman and skopeo pull through the mirror (node-fs)', { timeou
     writeFileSync(clients.authFile, '{"auths":{}}\n');
     if (missing.skopeo) return;
     // Seed the upstream directly, one image per client.
-    for (const client of ['docker', 'podman', 'skopeo'] as const) {
+    for (const client of ['docker', 'podman', 'skopeo', 'dockerd'] as const) {
       const image = await ensureTestImage({ dir: join(WORK, 'images'), layerMb: LAYER_MB, variant: `mirror-${client}-${PORT}` });
       images[client] = image;
       await clients.skopeo([
@@ -134,6 +143,24 @@ describe('docker, podman and skopeo pull through the mirror (node-fs)', { timeou
       if (round === 1) assert.equal(proxy!.blobGets('library/e2e-skopeo').length, blobCount(image));
       else assert.deepEqual(proxy!.blobGets(), []);
       rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  it("a daemon-wide mirror: dockerd with registry-mirrors pulls e2e-dockerd:v1 through Berth", async (t) => {
+    if (!ready(t, 'docker', 'skopeo', 'dockerd')) return;
+    const image = images.dockerd!;
+    const daemon = await startPrivateDockerd({ dir: join(WORK, 'dockerd'), shortDir: `/tmp/berth-dockerd-${PORT}`, mirror: mirror!.url });
+    try {
+      proxy!.reset();
+      // What `docker pull e2e-dockerd:v1` does against Docker Hub; only the mirror can answer here.
+      const pull = await daemon.docker(['pull', 'e2e-dockerd:v1']);
+      assert.equal(pull.code, 0, `${pull.stderr}\n${daemon.logs().slice(-1500)}`);
+      assert.equal(pulledDigest(pull.stdout), image.ociManifestDigest);
+      const id = await daemon.docker(['image', 'inspect', '--format', '{{.Id}}', 'e2e-dockerd:v1']);
+      assert.equal(id.stdout.trim(), image.imageId);
+      assert.equal(proxy!.blobGets('library/e2e-dockerd').length, blobCount(image), 'fetched from the upstream through the mirror');
+    } finally {
+      await daemon.stop();
     }
   });
 
