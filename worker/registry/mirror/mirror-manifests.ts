@@ -24,6 +24,9 @@ import type { MirrorLog, MirrorTarget } from './target.ts';
 import { UpstreamError } from './upstream-error.ts';
 import type { UpstreamAnswer } from './upstream.ts';
 
+/** Longest wait for a manifest's body once its headers came (they have their own limit, upstream.ts). */
+const MANIFEST_BODY_TIMEOUT_MS = 30_000;
+
 export interface MirrorManifestOptions {
   maxManifestBytes: number;
   tagTtlSeconds: number;
@@ -125,9 +128,13 @@ export class MirrorManifests {
     }).result;
   }
 
-  /** The body, capped and parsed; an upstream's oversized or invalid manifest is its failure. */
+  /**
+   * The body, capped and parsed; an upstream's oversized or invalid manifest is its failure. A
+   * body that does not arrive within MANIFEST_BODY_TIMEOUT_MS is dropped (never a hang).
+   */
   private async read(answer: UpstreamAnswer, target: MirrorTarget, what: string): Promise<{ body: Uint8Array<ArrayBuffer>; manifest: ParsedManifest }> {
     const limit = this.options.maxManifestBytes;
+    const timer = setTimeout(() => answer.abort(), MANIFEST_BODY_TIMEOUT_MS);
     try {
       const body = await readCappedBytes(answer.response, {
         limit,
@@ -138,6 +145,8 @@ export class MirrorManifests {
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       throw new UpstreamError(target.upstream.url, null, what, { problem: `sent a manifest Berth cannot use: ${reason}` });
+    } finally {
+      clearTimeout(timer);
     }
   }
 
