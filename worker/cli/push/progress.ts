@@ -106,9 +106,11 @@ export class BarProgress implements Progress {
     Presets.shades_classic,
   );
   private readonly started = new Map<string, number>();
+  private readonly labels = new Map<string, string>();
 
   start(id: string, label: string, total: number): void {
     this.started.set(id, performance.now());
+    this.labels.set(id, label);
     this.bars.set(id, this.multi.create(total, 0, { label, sentText: formatBytes(0), totalText: formatBytes(total), rate: formatBytes(0) }));
   }
 
@@ -124,7 +126,7 @@ export class BarProgress implements Progress {
   done(id: string, note: string): void {
     const bar = this.bars.get(id);
     if (bar) {
-      bar.update(bar.getTotal(), { label: `${note}` });
+      bar.update(bar.getTotal(), { label: `${this.labels.get(id) ?? id}: ${note}` });
       bar.stop();
     } else {
       this.info(note);
