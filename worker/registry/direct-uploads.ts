@@ -222,8 +222,11 @@ export class DirectUploads {
     try {
       await this.store.completeMultipart(dataKey, session.multipartId, parts);
     } catch (error) {
-      if (error instanceof NoSuchUploadError) throw new RegistryError('BLOB_UPLOAD_UNKNOWN', undefined, { upload: session.id });
-      throw error;
+      if (!(error instanceof NoSuchUploadError)) throw error;
+      // A retried finish racing the completion an earlier (timed-out) request started: the
+      // upload is gone because the object now exists.
+      if ((await this.store.head(dataKey))?.size === session.size) return this.markAssembled(session);
+      throw new RegistryError('BLOB_UPLOAD_UNKNOWN', undefined, { upload: session.id });
     }
     return this.markAssembled(session);
   }

@@ -235,7 +235,9 @@ export function createS3Store(options: S3StoreOptions): ObjectStore {
               .sort((a, b) => a.partNumber - b.partNumber)
               .map((part) => ({ PartNumber: part.partNumber, ETag: part.etag })),
           },
-        }), budget.options('answer'));
+          // The store assembles every part before it answers, which takes time in proportion to
+          // the object (S3 documents up to minutes): the whole budget, like a transfer.
+        }), budget.options('transfer'));
       } catch (error) {
         throw asNoSuchUpload(error, key);
       }
@@ -268,7 +270,7 @@ export function createS3Store(options: S3StoreOptions): ObjectStore {
       return getSignedUrl(presignClient, command, { expiresIn: presign.expiresInSeconds });
     }),
 
-    listParts: (key, uploadId) => attempt('listParts', key, async ({ sdk, client }): Promise<StoredPart[]> => {
+    listParts: (key, uploadId) => attempt('listParts', key, async ({ sdk, client }, budget): Promise<StoredPart[]> => {
       const parts: StoredPart[] = [];
       let marker: string | undefined;
       try {
@@ -279,7 +281,7 @@ export function createS3Store(options: S3StoreOptions): ObjectStore {
             Key: fullKey(key),
             UploadId: uploadId,
             PartNumberMarker: marker,
-          }));
+          }), budget.options('answer'));
           for (const part of out.Parts ?? []) {
             if (part.PartNumber === undefined || !part.ETag) continue;
             parts.push({ partNumber: part.PartNumber, etag: part.ETag, size: part.Size ?? 0 });

@@ -118,12 +118,20 @@ async function sendPart(session: Session, blob: LocalBlob, part: { partNumber: n
   }
 }
 
+/** A failed finish is retried: finishing is idempotent, and a slow store may outlast one request. */
+const FINISH_RETRIES = 5;
+
 /** PUT ?digest= until Berth has read the object back and published it (202 while verifying). */
 async function finish(session: Session, blob: LocalBlob, up: BlobUpload): Promise<void> {
-  for (;;) {
+  for (let failures = 0; ; ) {
     const res = await up.client.send('PUT', `${session.location}?digest=${blob.digest}`);
     if (res.status === 201) return;
     if (res.status === 202) continue;
+    if (res.status >= 500 && ++failures <= FINISH_RETRIES) {
+      up.progress.info(`${blob.digest.slice(7, 19)}: finishing answered ${res.status}; trying again (${failures}/${FINISH_RETRIES})`);
+      await new Promise((resolve) => setTimeout(resolve, 1000 * 2 ** failures));
+      continue;
+    }
     if (res.status === 400 && /DIGEST_INVALID/.test(res.text)) {
       await up.state.forgetUpload(up.client.repository, blob.digest);
       throw new CliError(`${blob.digest}: the registry found other bytes in the store than the digest says (DIGEST_INVALID); nothing was published, push again`, 1);
