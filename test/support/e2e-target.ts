@@ -68,6 +68,8 @@ export interface AccessLine {
   status: number;
   /** Response body bytes sent. */
   bytes: number;
+  /** Request body bytes the registry read. */
+  received: number;
 }
 
 interface LoggedRequest {
@@ -75,6 +77,7 @@ interface LoggedRequest {
   method: string;
   path: string;
   status: number;
+  bytesIn: number;
   bytesOut: number;
 }
 
@@ -87,7 +90,7 @@ export function accessLines(stdout: string): AccessLine[] {
     try {
       const value = JSON.parse(text) as Partial<LoggedRequest>;
       if (value.msg === 'request' && typeof value.path === 'string' && typeof value.bytesOut === 'number') {
-        lines.push({ method: String(value.method), path: value.path, status: Number(value.status), bytes: value.bytesOut });
+        lines.push({ method: String(value.method), path: value.path, status: Number(value.status), bytes: value.bytesOut, received: Number(value.bytesIn ?? 0) });
       }
     } catch {
       // Not every `{` line is ours (a dependency may log JSON too).
