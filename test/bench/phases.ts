@@ -10,7 +10,7 @@ import { ask, expectStatus, type Framing } from './http.ts';
 import { runLoad, type LoadResult } from './load.ts';
 import { LOAD_REPO, MANIFEST_ACCEPT, prepareLoad } from './load-setup.ts';
 import type { RawS3 } from './raw-s3.ts';
-import { MB, type RssWatch } from './rss.ts';
+import { cpuSeconds, MB, type RssWatch } from './rss.ts';
 import { add, type Table } from './stats.ts';
 import type { RawHttp, RegistrySystem } from './systems.ts';
 import { finishPutMs, pullBlob, pushBlob, smallUploads } from './transfers.ts';
@@ -26,6 +26,8 @@ export interface Tables {
   finish1m: Table;
   smallSerial: Table;
   smallParallel: Table;
+  cpuPush: Table;
+  cpuPull: Table;
 }
 
 export function newTables(sizeMb: number): Tables {
@@ -42,6 +44,12 @@ export function newTables(sizeMb: number): Tables {
     finish1m: t('finish_put_1m', 'Finishing PUT ?digest= after a 1 MiB upload', 'ms', 'lower'),
     smallSerial: t('small_uploads_serial', '200 uploads of 4 KiB, one at a time (POST, PATCH, PUT each)', 's', 'lower'),
     smallParallel: t('small_uploads_c8', '200 uploads of 4 KiB, 8 at a time', 's', 'lower'),
+    cpuPush: t('cpu_per_gib_pushed', `Server CPU per GiB pushed (${sizeMb} MiB pushes, both framings)`, 'cpu-s/GiB', 'lower', {
+      note: 'CPU time of the registry process alone (Berth on S3: not the S3 server\'s).',
+    }),
+    cpuPull: t('cpu_per_gib_pulled', `Server CPU per GiB pulled (${sizeMb} MiB pulls)`, 'cpu-s/GiB', 'lower', {
+      note: 'Berth on S3 answers 307: its CPU per GiB is that of one redirect.',
+    }),
   };
 }
 
@@ -74,15 +82,23 @@ export interface TransferContext {
   log(line: string): void;
 }
 
+/** Runs `step` and adds the server's CPU seconds per GiB moved to `table`. */
+async function withCpu<T>(table: Table, sys: RegistrySystem, bytes: number, step: () => Promise<T>): Promise<T> {
+  const before = cpuSeconds(sys.pid);
+  const result = await step();
+  add(table, sys.id, (cpuSeconds(sys.pid) - before) / (bytes / (1024 * MiB)));
+  return result;
+}
+
 async function registryRound(ctx: TransferContext, sys: RegistrySystem): Promise<void> {
   const { size, tables } = ctx;
-  const chunked = await pushBlob(sys, 'bench/big', payload(size), 'chunked');
+  const chunked = await withCpu(tables.cpuPush, sys, size, () => pushBlob(sys, 'bench/big', payload(size), 'chunked'));
   add(tables.pushChunked, sys.id, mibps(size, chunked.totalMs));
   add(tables.finish1g, sys.id, chunked.putMs);
-  const pulled = await pullBlob(sys, 'bench/big', chunked.digest, size);
+  const pulled = await withCpu(tables.cpuPull, sys, size, () => pullBlob(sys, 'bench/big', chunked.digest, size));
   add(tables.pull, sys.id, mibps(size, pulled.ms));
   if (sys.id === 'berth_s3') ctx.servedByBerthS3.push(pulled.servedByRegistry);
-  const length = await pushBlob(sys, 'bench/big', payload(size), 'length');
+  const length = await withCpu(tables.cpuPush, sys, size, () => pushBlob(sys, 'bench/big', payload(size), 'length'));
   add(tables.pushLength, sys.id, mibps(size, length.totalMs));
   add(tables.finish1g, sys.id, length.putMs);
   for (let i = 0; i < 3; i++) add(tables.finish1m, sys.id, await finishPutMs(sys, 'bench/finish', MiB));

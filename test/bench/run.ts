@@ -6,9 +6,13 @@
  * Env: BERTH_BENCH_SIZE_MB (1024), BERTH_BENCH_ROUNDS (3, big transfers, mirror pulls and pushes),
  * BERTH_BENCH_LOAD_SECONDS (3 per cell), BERTH_BENCH_LOAD_ROUNDS (1), BERTH_BENCH_SMALL_ROUNDS (1),
  * BERTH_BENCH_MIRROR_MB (100, the image pulled through the mirror), BERTH_BENCH_PORT
- * (15600: uses the next 8 ports, and +20/+21 for the verify phase), BERTH_BENCH_PHASES
- * (transfers,small,load,rss,mirror,push,verify: a subset; push is berth push vs skopeo copy and
- * raw multipart, verify the hashing and read-back rates behind direct-upload verification),
+ * (15600: uses the next 12 ports, and +20/+21 for the verify phase), BERTH_BENCH_PHASES
+ * (transfers,small,load,rss,mirror,push,verify,costs: a subset; push is berth push vs skopeo copy
+ * and raw multipart, verify the hashing and read-back rates behind direct-upload verification,
+ * costs the server CPU and store calls per operation), BERTH_BENCH_LIST_SIZE (10000 tags and
+ * repositories), BERTH_BENCH_MANIFEST_LAYERS (10000), BERTH_BENCH_COST_CPU_MS (500: server CPU
+ * gathered per operation before dividing), BERTH_BENCH_COST_OPS (a comma-separated subset of the
+ * operations, by id: costs.ts),
  * BERTH_BENCH_PROFILE=<dir> (V8 CPU profiles of the Berth processes), BERTH_BENCH_NO_RESULTS=1
  * (do not rewrite RESULTS.md, for trial runs).
  */
@@ -27,7 +31,9 @@ import { MIRROR_PREFIX, mirrorRounds, mirrorTable } from './mirror.ts';
 import { markdownTable, textTable } from './report.ts';
 import { MB, RssWatch } from './rss.ts';
 import { rows, type Table } from './stats.ts';
-import { BENCH_ADMIN, startBerth, startBerthS3, startRawHttp, startReference, startS3, type RawHttp, type RegistrySystem } from './systems.ts';
+import { BENCH_ADMIN, startBerth, startBerthS3, startCountedTwin, startRawHttp, startReference, startS3, type CountedTwin, type RawHttp, type RegistrySystem } from './systems.ts';
+import { operationCosts, type CostResult } from './costs.ts';
+import { costsMarkdown, costsText } from './cost-report.ts';
 import type { S3Server } from '../support/s3-server.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -49,7 +55,10 @@ const settings = {
   smallRounds: envInt('BERTH_BENCH_SMALL_ROUNDS', 1, 1, 10),
   mirrorMb: envInt('BERTH_BENCH_MIRROR_MB', 100, 1, 4096),
   port: envInt('BERTH_BENCH_PORT', 15600, 1024, 65000),
-  phases: new Set((process.env.BERTH_BENCH_PHASES ?? 'transfers,small,load,rss,mirror,push,verify').split(',').map((p) => p.trim())),
+  phases: new Set((process.env.BERTH_BENCH_PHASES ?? 'transfers,small,load,rss,mirror,push,verify,costs').split(',').map((p) => p.trim())),
+  listSize: envInt('BERTH_BENCH_LIST_SIZE', 10_000, 10, 100_000),
+  manifestLayers: envInt('BERTH_BENCH_MANIFEST_LAYERS', 10_000, 10, 100_000),
+  costCpuMs: envInt('BERTH_BENCH_COST_CPU_MS', 500, 10, 60_000),
   profileDir: process.env.BERTH_BENCH_PROFILE ? path.resolve(process.env.BERTH_BENCH_PROFILE) : undefined,
   concurrencies: [16, 64],
 };
@@ -104,6 +113,7 @@ async function main(): Promise<void> {
   const runPeak: Record<string, number> = {};
   const idleRss: Record<string, number> = {};
   let rss: RssWatch | undefined;
+  let costs: CostResult | undefined;
   try {
     s3 = await startS3(p + 4);
     stoppers.push(() => s3!.stop());
@@ -155,6 +165,25 @@ async function main(): Promise<void> {
       log(`\n== berth push vs skopeo copy and raw multipart: ${settings.rounds} interleaved rounds`);
       await pushRounds({ berthS3, raw: rawS3(s3), credentials: BENCH_ADMIN, sizeMb: settings.sizeMb, rounds: settings.rounds, tables: pushTables, log });
     }
+    if (settings.phases.has('costs')) {
+      log(`\n== per-operation costs: server CPU and store calls (${settings.listSize} tags and repositories, ${settings.manifestLayers}-layer manifest)`);
+      const twins = new Map<string, CountedTwin>();
+      for (const [sys, port] of [[berthFs, p + 8], [berthS3, p + 10]] as const) {
+        const twin = await startCountedTwin(sys, port, port + 1);
+        stoppers.push(() => twin.stop());
+        twins.set(sys.id, twin);
+      }
+      costs = await operationCosts([berthFs, berthS3, reference], twins, {
+        listSize: settings.listSize,
+        manifestLayers: settings.manifestLayers,
+        imageLayers: 8,
+        imageLayerBytes: 256 * 1024,
+        partBytes: 8 * MiB,
+        minCpuSeconds: settings.costCpuMs / 1000,
+        maxSeconds: 20,
+        only: (process.env.BERTH_BENCH_COST_OPS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
+      }, log);
+    }
     for (const [id, pid] of Object.entries(pids)) runPeak[id] = rss.peak(pid) / MB;
     if (settings.phases.has('verify')) {
       log('\n== hashing and read-back rates (direct-upload verification)');
@@ -171,6 +200,7 @@ async function main(): Promise<void> {
   const allTables: Table[] = [...Object.values(tables), mirrorPulls, ...Object.values(pushTables)].filter((t) => Object.keys(t.samples).length > 0);
   for (const table of allTables) log(textTable(table));
   if (loadRows.length) log(loadText(loadRows));
+  if (costs) log(costsText(costs));
   log(`\nRSS after start (MB): ${Object.entries(idleRss).map(([k, v]) => `${k}=${v.toFixed(0)}`).join(' ')}`);
   log('Peak RSS (MB, VmHWM): whole run ' + Object.entries(runPeak).map(([k, v]) => `${k}=${v.toFixed(0)}`).join(' '));
   if (Object.keys(push2gRss).length) log(`Peak RSS during the ${2 * settings.sizeMb} MiB push: ` + Object.entries(push2gRss).map(([k, v]) => `${k}=${v.toFixed(0)}`).join(' '));
@@ -186,6 +216,7 @@ async function main(): Promise<void> {
     peakRssMb: { afterStart: idleRss, wholeRun: runPeak, duringBigPush: push2gRss },
     servedByBerthS3,
     hashRates,
+    costs,
     ratios,
   };
   mkdirSync(path.join(ROOT, '.tmp'), { recursive: true });
@@ -204,6 +235,7 @@ async function main(): Promise<void> {
       '',
       ...allTables.map(markdownTable),
       loadRows.length ? loadMarkdown(loadRows) : '',
+      costs ? costsMarkdown(costs) : '',
       '### Peak RSS (MB)',
       '',
       `After start: ${Object.entries(idleRss).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}. Whole run: ${Object.entries(runPeak).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}.`,

@@ -100,6 +100,10 @@ export function ratiosLine(tables: Tables, loadRows: LoadRow[], push2gRss: Recor
   pair('berth_fs/ref', ratio(tables.pull, 'berth_fs', REFERENCE));
   pair('berth_s3/ref', ratio(tables.pull, 'berth_s3', REFERENCE));
   pair('berth_s3/raw_get', ratio(tables.pull, 'berth_s3', 'raw_s3_get'));
+  for (const [name, table] of [['cpu_per_gib_pushed', tables.cpuPush], ['cpu_per_gib_pulled', tables.cpuPull]] as const) {
+    parts.push(name);
+    pair('berth_fs/ref', ratio(table, 'berth_fs', REFERENCE));
+  }
   parts.push('finish_put_1g_over_1m');
   for (const sys of ['berth_fs', 'berth_s3', REFERENCE]) {
     const big = tables.finish1g.samples[sys];

@@ -15,9 +15,10 @@ import { berthS3Env } from '../support/target-s3.ts';
 import { buildNode } from '../../infra/node/build.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const COUNTED_SERVER = fileURLToPath(new URL('./counted-server.ts', import.meta.url));
 export const BENCH_ADMIN = { username: 'admin', password: 'bench-admin-password-1' };
 /** Every repository the bench touches: one token covers the whole run. */
-export const BENCH_REPOS = ['bench/big', 'bench/small', 'bench/load', 'bench/finish'];
+export const BENCH_REPOS = ['bench/big', 'bench/small', 'bench/load', 'bench/finish', 'bench/ops', 'bench/tags', 'bench/layers'];
 
 export interface RegistrySystem {
   id: string;
@@ -28,6 +29,8 @@ export interface RegistrySystem {
   headers: Record<string, string>;
   /** Directories holding stored bytes, emptied of big files between rounds. */
   dataDirs: string[];
+  /** The environment the server runs with (a counting twin reuses it, see counted-server.ts). */
+  env?: Record<string, string>;
   logs(): string;
   stop(): Promise<void>;
 }
@@ -41,48 +44,67 @@ export interface BerthOptions {
   /** Write a V8 CPU profile of the Berth process into this directory. */
   cpuProfDir?: string;
   dataDirs?: string[];
+  /** Serve this existing store directory (left in place at stop) instead of a fresh one. */
+  sharedDataDir?: string;
+  /** Run the store-call counting twin (counted-server.ts) instead of the bundle. */
+  countedControlPort?: number;
 }
 
 let bundled: Promise<string> | undefined;
 const nodeBundle = (): Promise<string> => (bundled ??= buildNode());
 
 export async function startBerth(opts: BerthOptions): Promise<RegistrySystem> {
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), `berth-bench-${opts.id}-`));
+  const dataDir = opts.sharedDataDir ?? (await mkdtemp(path.join(os.tmpdir(), `berth-bench-${opts.id}-`)));
+  const profile = opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : [];
   // The bundle `npm start` runs (infra/node/build.ts), so memory figures are the users' own.
-  const args = [...(opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : []), await nodeBundle()];
-  const spawned = spawnLogged(process.execPath, args, {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      NODE_OPTIONS: '',
-      HOST: '127.0.0.1',
-      PORT: String(opts.port),
-      BERTH_STORAGE: 'fs',
-      BERTH_DATA_DIR: dataDir,
-      BERTH_AUTH: opts.auth ? 'token' : 'none',
-      BERTH_ADMIN_PASSWORD: BENCH_ADMIN.password,
-      // One token for the whole run (the default 300 s would expire mid-bench).
-      BERTH_TOKEN_TTL_SECONDS: '7200',
-      ...opts.env,
-    },
-  });
+  const args = opts.countedControlPort === undefined ? [...profile, await nodeBundle()] : ['--import', 'tsx', COUNTED_SERVER];
+  const env: Record<string, string> = {
+    HOST: '127.0.0.1',
+    PORT: String(opts.port),
+    BERTH_STORAGE: 'fs',
+    BERTH_DATA_DIR: dataDir,
+    BERTH_AUTH: opts.auth ? 'token' : 'none',
+    BERTH_ADMIN_PASSWORD: BENCH_ADMIN.password,
+    // One token for the whole run (the default 300 s would expire mid-bench).
+    BERTH_TOKEN_TTL_SECONDS: '7200',
+    ...opts.env,
+  };
+  if (opts.countedControlPort !== undefined) env.BERTH_BENCH_CONTROL_PORT = String(opts.countedControlPort);
+  const spawned = spawnLogged(process.execPath, args, { cwd: ROOT, env: { ...process.env, NODE_OPTIONS: '', ...env } });
   const url = `http://127.0.0.1:${opts.port}`;
   const stop = async (): Promise<void> => {
     await spawned.stop();
-    await rm(dataDir, { recursive: true, force: true });
+    if (!opts.sharedDataDir) await rm(dataDir, { recursive: true, force: true });
   };
   try {
     await waitForHttp(`${url}/v2/`, spawned.child, spawned.output, 30_000);
     const headers: Record<string, string> = {};
     if (opts.auth) {
-      const scopes = BENCH_REPOS.map((repo) => `repository:${repo}:push,pull,delete`);
+      const scopes = [...BENCH_REPOS.map((repo) => `repository:${repo}:push,pull,delete`), 'registry:catalog:*'];
       headers.Authorization = `Bearer ${await bearerToken(url, BENCH_ADMIN, scopes)}`;
     }
-    return { id: opts.id, url, pid: pidOf(spawned), headers, dataDirs: opts.dataDirs ?? [dataDir], logs: spawned.output, stop };
+    return { id: opts.id, url, pid: pidOf(spawned), headers, dataDirs: opts.dataDirs ?? [dataDir], env, logs: spawned.output, stop };
   } catch (error) {
     await stop();
     throw error;
   }
+}
+
+export interface CountedTwin extends RegistrySystem {
+  /** Store calls by ObjectStore method since the last read (reading resets them). */
+  calls(): Promise<Record<string, number>>;
+}
+
+/**
+ * A store-call counting twin of a started Berth: the same app and settings on the same store
+ * (directory or bucket), without auth (bearer checks make no store call, so counts are equal).
+ */
+export async function startCountedTwin(of: RegistrySystem, port: number, controlPort: number): Promise<CountedTwin> {
+  const { PORT: _port, ...settings } = of.env ?? {};
+  const env: Record<string, string> = { ...settings, BERTH_AUTH: 'none' };
+  const sys = await startBerth({ id: `${of.id}_counted`, port, auth: false, env, sharedDataDir: env.BERTH_DATA_DIR, countedControlPort: controlPort });
+  const calls = async (): Promise<Record<string, number>> => (await (await fetch(`http://127.0.0.1:${controlPort}/calls`)).json()) as Record<string, number>;
+  return { ...sys, dataDirs: of.dataDirs, calls };
 }
 
 /** Berth on S3: a local S3 server process (also the raw store rows' server) plus Berth. */
