@@ -52,6 +52,8 @@ export interface CostSettings {
   minCpuSeconds: number;
   /** Wall-clock cap per operation and system. */
   maxSeconds: number;
+  /** Measure only these operations (ids); all when empty. */
+  only: string[];
 }
 
 interface Fixture {
@@ -224,7 +226,7 @@ export interface CostResult {
 export async function operationCosts(systems: RegistrySystem[], twins: Map<string, CountedTwin>, s: CostSettings, log: (l: string) => void): Promise<CostResult> {
   const fixtures = new Map<string, Fixture>();
   for (const sys of systems) fixtures.set(sys.id, await seed(twins.get(sys.id) ?? sys, s, log));
-  const ops = operations(s);
+  const ops = operations(s).filter((op) => s.only.length === 0 || s.only.includes(op.id));
   const costs: OpCost[] = [];
   const calls: OpCalls[] = [];
   for (const op of ops) {

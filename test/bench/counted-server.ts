@@ -12,6 +12,7 @@ import path from 'node:path';
 import { serve } from '@hono/node-server';
 import { createRegistry } from '../../worker/app.ts';
 import { readInt, registryConfigFromEnv } from '../../worker/config.ts';
+import { createLogger, lineSink } from '../../worker/observe/logger.ts';
 import { createAuthorizer, bootstrapAdmin } from '../../worker/auth/index.ts';
 import { checkedStore } from '../../worker/storage/checked.ts';
 import { createFsStore } from '../../worker/storage/fs.ts';
@@ -43,11 +44,12 @@ async function main(): Promise<void> {
   const env = process.env;
   const counts: CallCounts = {};
   const store = countingStore(storeFromEnv(env), counts);
-  const log = (line: string): void => console.log(line);
+  const logger = createLogger({ level: 'warn' });
+  const log = lineSink(logger);
   const config = registryConfigFromEnv(env);
   const authorizer = createAuthorizer(store, env, { log });
   await bootstrapAdmin(store, env, log);
-  const app = createRegistry({ config, store, authorizer, log });
+  const app = createRegistry({ config, store, authorizer, logger });
   const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: readInt(env, 'PORT', 5000) }) as http.Server;
   server.requestTimeout = 0;
   const control = http.createServer((req, res) => {

@@ -34,11 +34,15 @@ import { tryParseDigest } from '../oci/digest.ts';
 import { afterPrefix, keyOf } from './keys.ts';
 import { mapLimit } from './concurrency.ts';
 import { listPages } from './list-pages.ts';
-import { writeJson } from './json-objects.ts';
+import { readBytes, writeJson } from './json-objects.ts';
+import { bodyBytes } from '../storage/whole-reads.ts';
 import type { BlobLocation } from './blobs.ts';
 
 /** The largest manifest BERTH_MAX_MANIFEST_MB allows. */
 const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
+/** A link is a small JSON record ({size, data}). */
+const MAX_LINK_BYTES = 64 * 1024;
+const decoder = new TextDecoder();
 const READ_CONCURRENCY = 8;
 
 export interface UnparsableManifest {
@@ -75,7 +79,7 @@ async function readReferences(store: ObjectStore, key: string, prefix: string): 
     await object.body.cancel();
     return { kind: 'unparsable', digest, reason: `larger than ${MAX_MANIFEST_BYTES} bytes` };
   }
-  const bytes = new Uint8Array(await new Response(object.body).arrayBuffer());
+  const bytes = await bodyBytes(object);
   try {
     const manifest = parseManifest(bytes, object.info.contentType);
     const digests = new Set<string>();
@@ -141,10 +145,10 @@ export class UnreferencedLinks {
     this.pending.set(repo, { seen, removed });
     await mapLimit(candidates, READ_CONCURRENCY, async (l) => {
       // Re-read right before deleting: a push of this blob since the listing re-linked it (young).
-      const object = await this.store.get(l.key);
-      if (!object) return;
-      const location = parseLocation(await new Response(object.body).text());
-      if (!location || !this.options.old(object.info)) return;
+      // The age comes from `head`: `get` need not report lastModified (storage/types.ts).
+      const bytes = await readBytes(this.store, l.key, MAX_LINK_BYTES);
+      const location = bytes ? parseLocation(decoder.decode(bytes)) : null;
+      if (!location || !this.options.old(await this.store.head(l.key))) return;
       removed.set(afterPrefix(l.key, linksPrefix), location);
       if (!this.options.dryRun) await this.store.delete(l.key);
     });

@@ -52,30 +52,38 @@ export class Manifests {
     private readonly tagWrites: TagWrites,
   ) {}
 
-  /** Resolves a tag or digest to the digest of a manifest this repository holds. */
-  async resolve(repo: string, reference: Reference): Promise<ParsedDigest> {
-    if (reference.kind === 'digest') return parseDigest(reference.digest);
+  /** Resolves a tag or digest to the digest of a manifest this repository holds (and, for a tag, its record). */
+  private async resolve(repo: string, reference: Reference): Promise<{ digest: ParsedDigest; tag?: TagRecord }> {
+    if (reference.kind === 'digest') return { digest: parseDigest(reference.digest) };
     const tag = await this.tagRecord(repo, reference.tag);
     const digest = tag ? tryParseDigest(tag.digest) : null;
-    if (!digest) throw new RegistryError('MANIFEST_UNKNOWN', undefined, { tag: reference.tag });
-    return digest;
+    if (!tag || !digest) throw new RegistryError('MANIFEST_UNKNOWN', undefined, { tag: reference.tag });
+    return { digest, tag };
   }
 
+  /** HEAD: by a tag whose record carries type and size (tag-writes.ts), one read; otherwise a head of the manifest. */
   async stat(repo: string, reference: Reference): Promise<ManifestRecord> {
-    const digest = await this.resolve(repo, reference);
+    const { digest, tag } = await this.resolve(repo, reference);
+    if (tag?.mediaType !== undefined && tag.size !== undefined && Number.isSafeInteger(tag.size)) {
+      return { digest, mediaType: tag.mediaType, size: tag.size };
+    }
     const info = await this.store.head(keyOf({ kind: 'manifest', repo, digest }));
     if (!info) throw new RegistryError('MANIFEST_UNKNOWN', undefined, { digest: digest.digest });
     return { digest, mediaType: info.contentType ?? 'application/octet-stream', size: info.size };
   }
 
+  /**
+   * GET: the stored object's size is the manifest's. The bytes are the driver's own when it read
+   * the object whole (every driver does for small objects: storage/memory-body.ts), so no stream
+   * is read or copied for them; larger ones are read whole (a manifest is bounded).
+   */
   async get(repo: string, reference: Reference): Promise<StoredManifest> {
-    const digest = await this.resolve(repo, reference);
+    const { digest } = await this.resolve(repo, reference);
     // Read with the largest limit there can be, so lowering BERTH_MAX_MANIFEST_MB never hides a
     // manifest pushed under a higher one.
     const object = await readWholeObject(this.store, keyOf({ kind: 'manifest', repo, digest }), LARGEST_MANIFEST_BYTES);
     if (!object) throw new RegistryError('MANIFEST_UNKNOWN', undefined, { digest: digest.digest });
-    const body = object.bytes;
-    return { digest, mediaType: object.info.contentType ?? 'application/octet-stream', size: body.byteLength, body };
+    return { digest, mediaType: object.info.contentType ?? 'application/octet-stream', size: object.info.size, body: object.bytes };
   }
 
   /**
@@ -108,7 +116,7 @@ export class Manifests {
 
     await this.store.put(keyOf({ kind: 'manifest', repo, digest }), body, { contentType: manifest.mediaType });
     await this.indexSubject(repo, digest, manifest, body.byteLength);
-    await this.tagWrites.write(repo, tags, digest, policy);
+    await this.tagWrites.write(repo, tags, digest, policy, { mediaType: manifest.mediaType, size: body.byteLength });
     await this.store.put(keyOf({ kind: 'catalogEntry', repo }), '', { ifNoneMatch: true });
     return manifest.subject ? { digest, subject: manifest.subject } : { digest };
   }

@@ -19,6 +19,13 @@ import { isImmutableTag, type RepositoryPolicy } from './policy-rules.ts';
 
 export interface TagRecord {
   digest: string;
+  /**
+   * The manifest's media type and size (written since they were added; older and mirrored
+   * records may lack them): HEAD by tag answers from this one record. A manifest is immutable
+   * under its digest, and deleting it deletes its tags first.
+   */
+  mediaType?: string;
+  size?: number;
   /** When the tag was last pushed (ISO 8601); retention orders tags by it. */
   pushedAt?: string;
   /** Mirrored tags only (registry/mirror/): when the upstream last confirmed the digest (ISO 8601). */
@@ -58,10 +65,16 @@ export class TagWrites {
   }
 
   /** Points each tag at `digest`; immutable ones only if absent or already there. */
-  async write(repo: string, tags: readonly string[], digest: ParsedDigest, policy: RepositoryPolicy | null): Promise<void> {
+  async write(
+    repo: string,
+    tags: readonly string[],
+    digest: ParsedDigest,
+    policy: RepositoryPolicy | null,
+    manifest?: { mediaType: string; size: number },
+  ): Promise<void> {
     for (const tag of new Set(tags)) {
       const key = keyOf({ kind: 'tag', repo, tag });
-      const record: TagRecord = { digest: digest.digest, pushedAt: this.now().toISOString() };
+      const record: TagRecord = { digest: digest.digest, ...manifest, pushedAt: this.now().toISOString() };
       if (isImmutableTag(policy, tag) && policy) {
         if (await writeJson(this.store, key, record, { ifNoneMatch: true })) continue;
         const current = await readJson<TagRecord>(this.store, key);

@@ -26,7 +26,8 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 function charsetProblem(value: string): string | null {
-  if (encoder.encode(value).byteLength > MAX_KEY_BYTES) return `longer than ${MAX_KEY_BYTES} bytes`;
+  // A UTF-16 code unit takes at most 3 bytes of UTF-8: short keys need no encoding to be measured.
+  if (value.length * 3 > MAX_KEY_BYTES && encoder.encode(value).byteLength > MAX_KEY_BYTES) return `longer than ${MAX_KEY_BYTES} bytes`;
   if (CONTROL.test(value)) return 'control character';
   if (value.includes('\\')) return 'backslash';
   if (LONE_SURROGATE.test(value)) return 'lone surrogate';

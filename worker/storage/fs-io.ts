@@ -3,6 +3,7 @@
  * by `rename`/`link`, and pruning of emptied directories.
  */
 import { randomBytes } from 'node:crypto';
+import { close, fstat, open as openCallback, read, type BigIntStats } from 'node:fs';
 import { link, mkdir, open, rename, rmdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
@@ -16,6 +17,32 @@ export function errnoCode(error: unknown): string | undefined {
     return typeof code === 'string' ? code : undefined;
   }
   return undefined;
+}
+
+// Reads use plain descriptors and the callback API: a FileHandle costs a transferable object, a
+// close through its own machinery and extra promises per call, which measured as a good part of a
+// small read (a HEAD blob or manifest reads one small file per request).
+
+/** Opens `path` for reading; the descriptor must be closed with `closeFd`. */
+export function openForReading(path: string): Promise<number> {
+  return new Promise((resolve, reject) => openCallback(path, 'r', (error, fd) => (error ? reject(error) : resolve(fd))));
+}
+
+/**
+ * One read into `buffer` from `position`; resolves with the bytes read. On a regular file a read
+ * returns fewer bytes than asked only at the end of the file, which is how a small object's size
+ * is learnt from the read alone (fs-object-file.ts).
+ */
+export function readAt(fd: number, buffer: Uint8Array, position: number, length = buffer.byteLength): Promise<number> {
+  return new Promise((resolve, reject) => read(fd, buffer, 0, length, position, (error, bytesRead) => (error ? reject(error) : resolve(bytesRead))));
+}
+
+export function fstatOf(fd: number): Promise<BigIntStats> {
+  return new Promise((resolve, reject) => fstat(fd, { bigint: true }, (error, stats) => (error ? reject(error) : resolve(stats))));
+}
+
+export function closeFd(fd: number): Promise<void> {
+  return new Promise((resolve) => close(fd, () => resolve()));
 }
 
 /** A fresh name inside `dir` that no other writer will pick. */

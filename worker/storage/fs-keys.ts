@@ -19,10 +19,13 @@ import { invalidKeyReason } from './checked.ts';
 export const FILE_SUFFIX = '%';
 
 const SAFE = /^[a-z0-9._-]$/;
+const ALL_SAFE = /^[a-z0-9._-]*$/;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
 export function encodeSegment(segment: string): string {
+  // Most segments (`repositories`, digests' hex, lower-case names and tags) need no escape.
+  if (ALL_SAFE.test(segment)) return segment;
   let out = '';
   for (const char of segment) {
     if (SAFE.test(char)) {

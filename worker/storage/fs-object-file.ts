@@ -19,7 +19,7 @@
  * with a clear error rather than listed with a wrong size.
  */
 import type { BigIntStats } from 'node:fs';
-import type { FileHandle } from 'node:fs/promises';
+import { fstatOf, readAt } from './fs-io.ts';
 import type { ObjectInfo } from './types.ts';
 
 const MAGIC = 'BRT2';
@@ -30,8 +30,6 @@ export const HEADER_BYTES = 4096;
 const MAX_JSON = HEADER_BYTES - FIXED;
 /** Data read together with the header by `get`: objects up to this size cost a single read. */
 export const PREFETCH_BYTES = 16 * 1024;
-/** Read size when streaming a body: large enough for throughput, small enough to bound memory. */
-const CHUNK = 128 * 1024;
 
 export interface ObjectHeader {
   contentType?: string;
@@ -73,16 +71,30 @@ export interface OpenedObject {
   dataOffset: number;
   info: ObjectInfo;
   /** The first data bytes, read with the header (at most `prefetch` bytes asked of readObject). */
-  prefetched: Uint8Array;
+  prefetched: Uint8Array<ArrayBuffer>;
+  /** True when `prefetched` holds every data byte of the object. */
+  whole: boolean;
 }
 
-/**
- * Reads the header (plus up to `prefetch` data bytes, in the same read) and stats the open
- * file: everything `head` answers, and for small objects everything `get` needs.
- */
-export async function readObject(file: FileHandle, key: string, prefetch = 0): Promise<OpenedObject> {
-  const first = Buffer.allocUnsafe(HEADER_BYTES + prefetch);
-  const [stat, { bytesRead }] = await Promise.all([file.stat({ bigint: true }), file.read(first, 0, first.byteLength, 0)]);
+export interface ReadObjectOptions {
+  /** Data bytes to read together with the header. */
+  prefetch: number;
+  /**
+   * `always`: stat the file (size, lastModified, etag), in parallel with the read: what `head`
+   * answers. `if-larger`: stat only when the object did not fit in the read; a small object's size
+   * is the read's length, so it costs open + read + close (no etag or lastModified then, which the
+   * interface leaves optional and no reader of `get` needs).
+   */
+  stat: 'always' | 'if-larger';
+}
+
+/** Reads the header (plus up to `prefetch` data bytes, in the same read) of an open object file. */
+export async function readObject(fd: number, key: string, options: ReadObjectOptions): Promise<OpenedObject> {
+  const first = Buffer.allocUnsafe(HEADER_BYTES + options.prefetch);
+  let stat: BigIntStats | undefined;
+  let bytesRead: number;
+  if (options.stat === 'always') [stat, bytesRead] = await Promise.all([fstatOf(fd), readAt(fd, first, 0)]);
+  else bytesRead = await readAt(fd, first, 0);
   const magic = bytesRead >= FIXED ? first.toString('latin1', 0, 4) : '';
   if (magic !== MAGIC) {
     const why = magic === LEGACY_MAGIC ? 'written in the older BRT1 format, which this version no longer reads' : 'not an object file written by this driver';
@@ -90,59 +102,12 @@ export async function readObject(file: FileHandle, key: string, prefetch = 0): P
   }
   const jsonLength = first.readUInt32BE(4);
   if (jsonLength > MAX_JSON || bytesRead < HEADER_BYTES) throw new Error(`fs store: ${key} has a truncated or corrupt header`);
+  // A full buffer may mean more bytes follow: only the stat can tell the size then.
+  if (!stat && bytesRead === first.byteLength) stat = await fstatOf(fd);
   const header: ObjectHeader = jsonLength > 0 ? (JSON.parse(first.toString('utf8', FIXED, FIXED + jsonLength)) as ObjectHeader) : {};
-  const info = infoFromStat(key, stat);
+  const info: ObjectInfo = stat ? infoFromStat(key, stat) : { key, size: bytesRead - HEADER_BYTES };
   if (header.contentType !== undefined) info.contentType = header.contentType;
   if (header.metadata !== undefined) info.metadata = { ...header.metadata };
-  return { dataOffset: HEADER_BYTES, info, prefetched: first.subarray(HEADER_BYTES, bytesRead) };
-}
-
-/**
- * Streams bytes [start, end) of an open file, reading a chunk only when the consumer pulls
- * (bounded memory whatever the size). Owns `file`: closes it at the end, on error or cancel.
- * Reading from the already-open handle means a concurrent overwrite (a rename onto the key)
- * cannot mix two versions: this stream keeps reading the inode it opened.
- */
-export function streamFile(file: FileHandle, start: number, end: number): ReadableStream<Uint8Array> {
-  let position = start;
-  let closed = false;
-  const close = async () => {
-    if (closed) return;
-    closed = true;
-    await file.close().catch(() => undefined);
-  };
-  return new ReadableStream<Uint8Array>(
-    {
-      async pull(controller) {
-        try {
-          if (position >= end) {
-            await close();
-            controller.close();
-            return;
-          }
-          const want = Math.min(CHUNK, end - position);
-          const chunk = new Uint8Array(want);
-          const { bytesRead } = await file.read(chunk, 0, want, position);
-          if (bytesRead === 0) throw new Error('fs store: object file is shorter than its size');
-          position += bytesRead;
-          controller.enqueue(bytesRead === want ? chunk : chunk.subarray(0, bytesRead));
-        } catch (error) {
-          await close();
-          controller.error(error);
-        }
-      },
-      cancel: close,
-    },
-    { highWaterMark: 1 },
-  );
-}
-
-/** A stream of bytes already in memory (a small object read whole with its header). */
-export function streamBytes(bytes: Uint8Array): ReadableStream<Uint8Array> {
-  return new ReadableStream<Uint8Array>({
-    start(controller) {
-      if (bytes.byteLength > 0) controller.enqueue(bytes);
-      controller.close();
-    },
-  });
+  const prefetched = first.subarray(HEADER_BYTES, bytesRead);
+  return { dataOffset: HEADER_BYTES, info, prefetched, whole: info.size <= prefetched.byteLength };
 }

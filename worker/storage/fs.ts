@@ -11,14 +11,16 @@
  * Nothing here can presign, so blob pulls stream through the server. Files are 0600 and
  * directories 0700, fixed at start for stores written before (fs-modes.ts).
  */
-import { open, unlink } from 'node:fs/promises';
+import { unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { errnoCode, publish, pruneEmptyDirs, tempName, writeDurably } from './fs-io.ts';
+import { closeFd, errnoCode, openForReading, publish, pruneEmptyDirs, tempName, writeDurably } from './fs-io.ts';
 import { objectFilePath } from './fs-keys.ts';
 import { listKeys, listObjects } from './fs-list.ts';
 import { secureStoreModes } from './fs-modes.ts';
 import { fsMultipart } from './fs-multipart.ts';
-import { encodeHeader, PREFETCH_BYTES, readObject, streamBytes, streamFile } from './fs-object-file.ts';
+import { encodeHeader, PREFETCH_BYTES, readObject } from './fs-object-file.ts';
+import { streamFile } from './fs-read-stream.ts';
+import { inMemoryObject } from './memory-body.ts';
 import type { ObjectInfo, ObjectStore, StoredObject } from './types.ts';
 
 export { NoSuchUploadError } from './errors.ts';
@@ -41,9 +43,9 @@ export function createFsStore(options: FsStoreOptions): ObjectStore {
   secureStoreModes(root, [objectsDir, tmpDir, join(root, 'multipart')], join(objectsDir, 'auth'));
   const pathOf = (key: string) => objectFilePath(objectsDir, key);
 
-  async function openObject(key: string) {
+  async function openObject(key: string): Promise<number | null> {
     try {
-      return await open(pathOf(key), 'r');
+      return await openForReading(pathOf(key));
     } catch (error) {
       if (errnoCode(error) === 'ENOENT') return null;
       throw error;
@@ -55,34 +57,34 @@ export function createFsStore(options: FsStoreOptions): ObjectStore {
     capabilities: { presign: false, conditionalWrite: true, minPartSize: 0, maxParts: 10_000 },
 
     async head(key): Promise<ObjectInfo | null> {
-      const file = await openObject(key);
-      if (!file) return null;
+      const fd = await openObject(key);
+      if (fd === null) return null;
       try {
-        return (await readObject(file, key)).info;
+        return (await readObject(fd, key, { prefetch: 0, stat: 'always' })).info;
       } finally {
-        await file.close();
+        await closeFd(fd);
       }
     },
 
     async get(key, range): Promise<StoredObject | null> {
-      const file = await openObject(key);
-      if (!file) return null;
+      const fd = await openObject(key);
+      if (fd === null) return null;
       let owned = false;
       try {
-        const { dataOffset, info, prefetched } = await readObject(file, key, PREFETCH_BYTES);
+        const { dataOffset, info, prefetched, whole } = await readObject(fd, key, { prefetch: PREFETCH_BYTES, stat: 'if-larger' });
         // A range past the end is refused by the caller (types.ts); clamp rather than fail.
         const offset = Math.min(range?.offset ?? 0, info.size);
         const length = Math.min(range?.length ?? info.size - offset, info.size - offset);
         // info.size stays the whole object's size, as HEAD would report it.
-        if (offset + length <= prefetched.byteLength) {
+        if (whole || offset + length <= prefetched.byteLength) {
           // Small objects (manifests, tags, links) arrived with the header: no further reads.
-          return { info, body: streamBytes(prefetched.slice(offset, offset + length)) };
+          return inMemoryObject(info, prefetched.subarray(offset, offset + length));
         }
         owned = true;
-        return { info, body: streamFile(file, dataOffset + offset, dataOffset + offset + length) };
+        return { info, body: streamFile(fd, dataOffset + offset, dataOffset + offset + length) };
       } finally {
-        // streamFile owns the handle once it is returned; otherwise close it here.
-        if (!owned) await file.close();
+        // streamFile owns the descriptor once it is returned; otherwise close it here.
+        if (!owned) await closeFd(fd);
       }
     },
 

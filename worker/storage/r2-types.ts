@@ -28,6 +28,7 @@ export interface R2Object {
 
 export interface R2ObjectBody extends R2Object {
   readonly body: ReadableStream<Uint8Array>;
+  arrayBuffer(): Promise<ArrayBuffer>;
 }
 
 export interface R2PutOptions {

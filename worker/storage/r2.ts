@@ -7,6 +7,7 @@
  * all, and multipart parts must all be the same size except the last.
  */
 import { NoSuchUploadError } from './errors.ts';
+import { inMemoryObject, SMALL_OBJECT_BYTES } from './memory-body.ts';
 import type { R2Bucket, R2MultipartUpload, R2Object } from './r2-types.ts';
 import {
   StoreError,
@@ -95,6 +96,8 @@ export function createR2Store(bucket: R2Bucket, options: R2StoreOptions = {}): O
     get: (key, range?: ByteRange) => attempt('get', key, async (): Promise<StoredObject | null> => {
       const object = await bucket.get(key, range ? { range: toR2Range(range) } : undefined);
       if (!object) return null;
+      // Small records (links, tags, sessions, manifests) in one native read, no stream to iterate.
+      if (!range && object.size <= SMALL_OBJECT_BYTES) return inMemoryObject(toInfo(object), new Uint8Array(await object.arrayBuffer()));
       return { info: toInfo(object), body: object.body };
     }),
 

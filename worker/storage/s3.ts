@@ -20,6 +20,7 @@ import type {
   S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { NoSuchUploadError } from './errors.ts';
+import { inMemoryObject, SMALL_OBJECT_BYTES } from './memory-body.ts';
 import { DEFAULT_S3_REQUEST_TIMEOUT_MS, type S3StoreOptions } from './s3-config.ts';
 import { attemptTimeoutMs, S3_MAX_ATTEMPTS, startBudget, type OperationBudget } from './s3-budget.ts';
 import {
@@ -139,8 +140,19 @@ export function createS3Store(options: S3StoreOptions): ObjectStore {
       // bodies of small objects).
       budget.end();
       const size = totalSize(out.ContentRange) ?? out.ContentLength ?? 0;
+      const info = toInfo(key, out, size);
+      // Small records (links, tags, sessions, manifests) read whole, without a Web stream around
+      // them. A body cut off mid-way comes back as a stream that fails, as it would have streamed:
+      // the reader decides (whole-reads.ts reads a cut small object again).
+      if (!range && out.Body && size <= SMALL_OBJECT_BYTES) {
+        try {
+          return inMemoryObject(info, new Uint8Array(await out.Body.transformToByteArray()));
+        } catch (error) {
+          return { info, body: failedStream(error) };
+        }
+      }
       const body = out.Body ? (out.Body.transformToWebStream() as ReadableStream<Uint8Array>) : emptyStream();
-      return { info: toInfo(key, out, size), body };
+      return { info, body };
     }),
 
     put: (key, body, putOptions: PutOptions = {}) => attempt('put', key, async ({ sdk, client }, budget) => {
@@ -383,6 +395,10 @@ function toInfo(key: string, out: HeadObjectCommandOutput | GetObjectCommandOutp
 
 function emptyStream(): ReadableStream<Uint8Array> {
   return new ReadableStream<Uint8Array>({ start: (controller) => controller.close() });
+}
+
+function failedStream(error: unknown): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({ start: (controller) => controller.error(error) });
 }
 
 interface SdkErrorShape {

@@ -35,8 +35,19 @@ export interface ByteRange {
 }
 
 export interface StoredObject {
+  /**
+   * Size (of the whole object, also for a range), content type and metadata. `etag` and
+   * `lastModified` may be absent here (the filesystem driver skips the stat of small objects):
+   * ask `head` for them.
+   */
   info: ObjectInfo;
   body: ReadableStream<Uint8Array>;
+  /**
+   * Optional: the same bytes as `body`, when the driver holds them in memory already (small
+   * objects it read whole). Readers of small records use them and skip the stream; a driver
+   * that sets `bytes` builds `body` only if it is asked for.
+   */
+  bytes?: Uint8Array<ArrayBuffer>;
 }
 
 export interface PutOptions {

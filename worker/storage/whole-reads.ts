@@ -8,7 +8,7 @@
  * the failure that remains names the key. Reading goes through a byte cap: an object larger
  * than the caller expects is refused before its body is read.
  */
-import { StoreError, type ObjectInfo, type ObjectStore } from './types.ts';
+import { StoreError, type ObjectInfo, type ObjectStore, type StoredObject } from './types.ts';
 
 const READS = 3;
 
@@ -28,13 +28,34 @@ export async function readWholeObject(store: ObjectStore, key: string, maxBytes:
     const object = await store.get(key);
     if (!object) return null;
     if (object.info.size > maxBytes) {
-      await object.body.cancel();
+      if (!object.bytes) await object.body.cancel();
       throw new Error(`object ${key} is larger than expected (${object.info.size} > ${maxBytes})`);
     }
     try {
-      return { info: object.info, bytes: new Uint8Array(await new Response(object.body).arrayBuffer()) };
+      return { info: object.info, bytes: await bodyBytes(object) };
     } catch (error) {
       if (read >= READS) throw new StoreError(store.name, 'read', key, { cause: error });
     }
   }
+}
+
+/**
+ * The whole body of an object: the driver's in-memory bytes when it read them already (small
+ * objects: types.ts `StoredObject.bytes`), else the stream read to its end.
+ */
+export async function bodyBytes(object: StoredObject): Promise<Uint8Array<ArrayBuffer>> {
+  if (object.bytes) return object.bytes;
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for await (const chunk of object.body) {
+    chunks.push(chunk);
+    total += chunk.byteLength;
+  }
+  const bytes = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return bytes;
 }
