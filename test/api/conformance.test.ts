@@ -24,12 +24,14 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import { ADMIN, BASE_ENV } from '../support/targets.ts';
-import { startNodeTarget, type NodeTarget } from '../support/target-node.ts';
+import { ADMIN } from '../support/targets.ts';
+import { assertBlobGetsRedirected, CONFORMANCE_DEPLOYMENTS, type Deployed } from '../support/conformance-deployments.ts';
 import { OCI_INDEX, OCI_MANIFEST, sha256 } from '../support/registry-client.ts';
 import { testPort } from '../support/ports.ts';
+import { goCopiesAuthorization, REDIRECT_STATUSES } from '../support/go-redirect.ts';
 
 const PORT = testPort(15700);
+
 const OCTET = 'application/octet-stream';
 const OCI_CONFIG = 'application/vnd.oci.image.config.v1+json';
 const OCI_EMPTY = 'application/vnd.oci.empty.v1+json';
@@ -110,9 +112,12 @@ function send(method: string, url: URL, options: RequestOptions, authorization?:
       res.on('end', () => {
         const status = res.statusCode ?? 0;
         const location = res.headers.location;
-        // reggie follows redirects (blob GETs may answer 307 to the store).
-        if ([301, 302, 303, 307, 308].includes(status) && location && redirects < 20 && method === 'GET') {
-          send('GET', new URL(location, url), { headers: options.headers }, undefined, redirects + 1).then(resolve, reject);
+        // reggie follows redirects (blob GETs may answer 307 to the store) with Go's client, which
+        // keeps Authorization when the new host name is the same, ports aside.
+        if (REDIRECT_STATUSES.includes(status) && location && redirects < 20 && method === 'GET') {
+          const next = new URL(location, url);
+          const keep = goCopiesAuthorization(url, next) ? authorization : undefined;
+          send('GET', next, { headers: options.headers }, keep, redirects + 1).then(resolve, reject);
           return;
         }
         const reply: Reply = {
@@ -289,13 +294,19 @@ const VARIANTS: Variant[] = [
   { title: 'Basic up front, blobs deleted before manifests, automatic crossmount off', auth: 'basic-upfront', deleteManifestBeforeBlobs: false, automaticCrossmount: false },
 ];
 
-describe('OCI distribution-spec conformance workflows (Node server, filesystem store)', { timeout: 300_000 }, () => {
-  let target: NodeTarget | undefined;
+/** The older workflows run in full on the filesystem store and once more (token flow) on S3. */
+const DEPLOYMENTS = CONFORMANCE_DEPLOYMENTS.map((deployment) => ({
+  ...deployment,
+  variants: deployment.redirects ? VARIANTS.slice(0, 1) : VARIANTS,
+}));
+
+DEPLOYMENTS.forEach((deployment, deploymentIndex) => describe(`OCI distribution-spec conformance workflows (${deployment.title})`, { timeout: 300_000 }, () => {
+  let target: Deployed | undefined;
   let startError: unknown = null;
 
   before(async () => {
     try {
-      target = await startNodeTarget({ port: PORT, env: { ...BASE_ENV } });
+      target = await deployment.start(PORT + deploymentIndex * 10);
     } catch (error) {
       startError = error;
     }
@@ -304,10 +315,10 @@ describe('OCI distribution-spec conformance workflows (Node server, filesystem s
     await target?.stop();
   });
 
-  VARIANTS.forEach((variant, index) => {
+  deployment.variants.forEach((variant, index) => {
     describe(variant.title, () => {
       const data = buildData();
-      const namespace = `conformance/run${index}-${randomBytes(3).toString('hex')}`;
+      const namespace = `conformance/run${deploymentIndex}${index}-${randomBytes(3).toString('hex')}`;
       const crossmountNamespace = `conformance-${randomUUID()}`;
       let client: SuiteClient;
       const c = (): SuiteClient => {
@@ -836,4 +847,11 @@ describe('OCI distribution-spec conformance workflows (Node server, filesystem s
       });
     });
   });
-});
+
+  if (deployment.redirects) {
+    it('every blob GET above was answered with a redirect to the store', () => {
+      if (startError) throw startError;
+      assertBlobGetsRedirected(target!.logs());
+    });
+  }
+}));

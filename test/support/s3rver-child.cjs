@@ -29,6 +29,9 @@
  *      exists. Implemented by serialising object PUTs per key inside this (single) process, so the
  *      check and the write cannot interleave. Off unless S3RVER_CONDITIONAL_WRITES=1, so tests can
  *      also exercise the driver's emulation for stores that ignore the header.
+ *   6. Suffix ranges. `Range: bytes=-500` (the last 500 bytes, RFC 9110 §14.1.2) is read as
+ *      bytes 0-500. It is turned into the explicit range S3 would serve before the controller
+ *      parses it.
  *
  * s3rver's ListObjectsV2 continuation tokens use DES, which Node 20's OpenSSL 3 only offers with
  * `--openssl-legacy-provider`: the parent starts this file with that flag.
@@ -307,6 +310,24 @@ FilesystemStore.prototype.listObjects = async function listObjects(bucket, optio
     }
   }
   return { objects, commonPrefixes, isTruncated };
+};
+
+// --- 6. suffix ranges ------------------------------------------------------------------------------
+const objectController = require(path.join(lib, 'controllers/object.js'));
+const originalGetObjectController = objectController.getObject;
+objectController.getObject = async function getObject(ctx) {
+  const suffix = /^bytes=-(\d+)$/.exec(ctx.headers.range || '');
+  if (suffix) {
+    try {
+      const { size } = await fs.promises.stat(ctx.store.getResourcePath(ctx.params.bucket, ctx.params.key, 'object'));
+      const length = Number(suffix[1]);
+      // A suffix longer than the object is the whole object; an empty suffix is unsatisfiable.
+      ctx.headers.range = length === 0 ? `bytes=${size}-` : `bytes=${Math.max(0, size - length)}-`;
+    } catch (error) {
+      if (error.code !== 'ENOENT') throw error; // a missing key answers NoSuchKey as before
+    }
+  }
+  return originalGetObjectController.call(this, ctx);
 };
 
 // --- 3. multipart: unknown ids are NoSuchUpload, missing parts InvalidPart ----------------------

@@ -37,11 +37,20 @@ export interface S3Target {
   stop(): Promise<void>;
 }
 
-/** Environment that points Berth's S3 driver at a started S3 server. */
+/**
+ * Environment that points Berth's S3 driver at a started S3 server. Presigned URLs name the
+ * server `localhost` while Berth is reached at 127.0.0.1: Go clients keep `Authorization` on a
+ * redirect to the same host name whatever the port, and the store refuses a presigned request
+ * that carries it (worker/oci/redirect-credentials.ts), so the store must have a host name of
+ * its own, as a deployment's would.
+ */
 export function berthS3Env(s3: S3Server, conditionalWrites: boolean): Record<string, string> {
+  const endpoint = new URL(s3.endpoint);
+  const presignFor: Record<string, string> = endpoint.hostname === '127.0.0.1' ? { BERTH_S3_PUBLIC_URL: `http://localhost:${endpoint.port}` } : {};
   return {
     BERTH_STORAGE: 's3',
     BERTH_S3_ENDPOINT: s3.endpoint,
+    ...presignFor,
     BERTH_S3_BUCKET: s3.bucket,
     BERTH_S3_REGION: s3.region,
     BERTH_S3_FORCE_PATH_STYLE: 'true',

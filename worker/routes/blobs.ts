@@ -4,6 +4,7 @@ import type { AppEnv } from '../types.ts';
 import { parseDigest } from '../oci/digest.ts';
 import { RegistryError } from '../oci/errors.ts';
 import { contentRangeHeader, parseRangeHeader, unsatisfiedRangeHeader } from '../oci/range.ts';
+import { redirectKeepsCredentials } from '../oci/redirect-credentials.ts';
 import { empty } from './respond.ts';
 
 export async function getBlob(c: Context<AppEnv>, name: string, digestText: string): Promise<Response> {
@@ -28,13 +29,16 @@ export async function getBlob(c: Context<AppEnv>, name: string, digestText: stri
     return new Response(null, { status: 200, headers: { ...headers, 'Content-Length': String(location.size) } });
   }
 
-  // Principle 4: pull bytes skip Berth when the store can presign.
+  // Principle 4: pull bytes skip Berth when the store can presign, unless clients would send
+  // their credentials along to the store, which then refuses the request (redirect-credentials.ts).
   if (config.redirectBlobs) {
     const url = await registry.blobs.presignedUrl(location, {
       expiresInSeconds: config.presignExpirySeconds,
       contentType: 'application/octet-stream',
     });
-    if (url !== null) return empty(307, { Location: url, 'Docker-Content-Digest': digest.digest });
+    if (url !== null && !registryHosts(c.req.url, config.publicUrl).some((host) => redirectKeepsCredentials(host, url))) {
+      return empty(307, { Location: url, 'Docker-Content-Digest': digest.digest });
+    }
   }
 
   const range = parseRangeHeader(c.req.header('Range'), location.size);
@@ -58,6 +62,13 @@ export async function getBlob(c: Context<AppEnv>, name: string, digestText: stri
     });
   }
   return new Response(object.body, { status: 200, headers: { ...headers, 'Content-Length': String(location.size) } });
+}
+
+/** The host names clients may have reached Berth at: the request's, and BERTH_PUBLIC_URL's. */
+function registryHosts(requestUrl: string, publicUrl: string | undefined): string[] {
+  const hosts = [new URL(requestUrl).hostname];
+  if (publicUrl) hosts.push(new URL(publicUrl).hostname);
+  return hosts;
 }
 
 export async function deleteBlob(c: Context<AppEnv>, name: string, digestText: string): Promise<Response> {
