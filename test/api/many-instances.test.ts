@@ -120,7 +120,7 @@ describe('two instances on one bucket', () => {
 
     const fresh = [randomBlob(MiB), randomBlob(200 * 1024)];
     const [gc] = await Promise.all([
-      fetch(`${a.url}/admin/gc?dryRun=false`, { method: 'POST', headers: { Authorization: basic } }).then(async (res) => {
+      fetch(`${a.url}/admin/gc?dryRun=false`, { method: 'POST', headers: { Authorization: basic, 'Content-Type': 'application/json' } }).then(async (res) => {
         assert.equal(res.status, 200, await show(res));
         return (await res.json()) as { complete: boolean; dataObjects: { deleted: number } };
       }),
