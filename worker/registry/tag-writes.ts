@@ -20,8 +20,8 @@ import { isImmutableTag, type RepositoryPolicy } from './policy-rules.ts';
 export interface TagRecord {
   digest: string;
   /**
-   * The manifest's media type and size (written since they were added; older and mirrored
-   * records may lack them): HEAD by tag answers from this one record. A manifest is immutable
+   * The manifest's media type and size (written since they were added; older records may
+   * lack them): HEAD by tag answers from this one record. A manifest is immutable
    * under its digest, and deleting it deletes its tags first.
    */
   mediaType?: string;

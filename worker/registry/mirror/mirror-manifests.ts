@@ -110,7 +110,13 @@ export class MirrorManifests {
       const stored = await this.manifests.putFetched(target.repo, digest, body, manifest);
       // pushedAt: when this digest came in under the tag (retention orders tags by it).
       const now = this.checkedAt();
-      await this.manifests.writeMirroredTag(target.repo, tag, { digest: digest.digest, pushedAt: now, checkedAt: now });
+      await this.manifests.writeMirroredTag(target.repo, tag, {
+        digest: digest.digest,
+        mediaType: stored.mediaType,
+        size: stored.size,
+        pushedAt: now,
+        checkedAt: now,
+      });
       return stored;
     }).result;
   }
