@@ -33,6 +33,7 @@ import { runGc } from './routes/admin/gc.ts';
 import { adminRequests } from './routes/admin/guards.ts';
 import { promote } from './routes/admin/promotion.ts';
 import { runRetention } from './routes/admin/retention.ts';
+import { addWebhook, listWebhooks, removeWebhook, testWebhook, webhookLog } from './routes/admin/webhooks.ts';
 import { deletePolicy, listPolicies, policyFor, setPolicy } from './routes/admin/policies.ts';
 import { TokenAuthorizer } from './auth/token-authorizer.ts';
 import {
@@ -70,13 +71,15 @@ export interface RegistryOptions {
   metricsToken?: string;
   /** True once the instance is shutting down: `/readyz` answers 503. */
   draining?: () => boolean;
+  /** Node: webhook retries wait in the process (registry/webhooks/dispatcher.ts). */
+  webhookTimers?: boolean;
 }
 
 type Handler = (c: Context<AppEnv>) => Promise<Response> | Response;
 
 export function createRegistry(options: RegistryOptions): Hono<AppEnv> {
   const logger = options.logger ?? createLogger({ level: 'info' });
-  const registry = new Registry(options.store, options.config, { mirror: { logger } });
+  const registry = new Registry(options.store, options.config, { mirror: { logger }, logger, webhookTimers: options.webhookTimers });
   const metrics = options.metrics ?? noMetrics;
   const platform = options.platform ?? plainPlatform;
   const app = new Hono<AppEnv>();
@@ -140,6 +143,11 @@ function mountAccountRoutes(app: Hono<AppEnv>, auth: TokenAuthorizer): void {
   app.put('/admin/policies', to(setPolicy));
   app.delete('/admin/policies', to(deletePolicy));
   app.post('/admin/retention', to(runRetention));
+  app.get('/admin/webhooks', to(listWebhooks));
+  app.post('/admin/webhooks', to(addWebhook));
+  app.delete('/admin/webhooks/:id', to(removeWebhook));
+  app.post('/admin/webhooks/:id/test', to(testWebhook));
+  app.get('/admin/webhooks/:id/deliveries', to(webhookLog));
 }
 
 /**

@@ -16,8 +16,11 @@ export interface NodeTarget {
   stop(): Promise<void>;
 }
 
-/** `dataDir`: an existing store directory to serve (removed on stop, like the default temporary one). */
-export async function startNodeTarget(opts: { port: number; env?: Record<string, string>; dataDir?: string }): Promise<NodeTarget> {
+/**
+ * `dataDir`: an existing store directory to serve (removed on stop, like the default temporary
+ * one, unless `keepData`: a restart test starts a second server on it).
+ */
+export async function startNodeTarget(opts: { port: number; env?: Record<string, string>; dataDir?: string; keepData?: boolean }): Promise<NodeTarget> {
   const dataDir = opts.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'berth-node-')));
   const spawned = spawnLogged(process.execPath, ['--import', 'tsx', 'worker/runtime/node.ts'], {
     cwd: ROOT,
@@ -37,7 +40,7 @@ export async function startNodeTarget(opts: { port: number; env?: Record<string,
     logs: spawned.output,
     stop: async () => {
       await spawned.stop();
-      await rm(dataDir, { recursive: true, force: true });
+      if (!opts.keepData) await rm(dataDir, { recursive: true, force: true });
     },
   };
 }

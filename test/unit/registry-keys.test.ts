@@ -39,6 +39,13 @@ const TABLE: [Key, string][] = [
   [{ kind: 'authSigningKey' }, 'auth/signing-key'],
   [{ kind: 'policy', pattern: 'prod/**' }, 'policies/prod/**'],
   [{ kind: 'policies' }, 'policies/'],
+  [{ kind: 'webhook', id: 'wh_1' }, 'webhooks/hooks/wh_1'],
+  [{ kind: 'webhooks' }, 'webhooks/hooks/'],
+  [{ kind: 'webhookDelivery', hookId: 'wh_1', seq: '42-ab' }, 'webhooks/deliveries/wh_1/42-ab'],
+  [{ kind: 'webhookDeliveries', hookId: 'wh_1' }, 'webhooks/deliveries/wh_1/'],
+  [{ kind: 'webhookPending', hookId: 'wh_1', seq: '42-ab' }, 'webhooks/pending/wh_1/42-ab'],
+  [{ kind: 'webhookPendings' }, 'webhooks/pending/'],
+  [{ kind: 'webhookPendings', hookId: 'wh_1' }, 'webhooks/pending/wh_1/'],
 ];
 
 it('every key kind maps to its pinned string', () => {

@@ -40,6 +40,7 @@ const ADMIN_CODES = {
   USER_EXISTS: { status: 409, message: 'user exists' },
   TOKEN_UNKNOWN: { status: 404, message: 'no such token' },
   POLICY_UNKNOWN: { status: 404, message: 'no policy for this pattern' },
+  WEBHOOK_UNKNOWN: { status: 404, message: 'no such webhook' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export const ERROR_CODES = { ...REGISTRY_CODES, ...ADMIN_CODES };

@@ -33,6 +33,14 @@
  *                                               policy-rules.ts): immutable tags, retention; the
  *                                               glob is the key's tail, so one listing finds the
  *                                               longest match
+ *   webhooks/hooks/<id>                         webhook: URL, events, repository glob, secret
+ *                                               (JSON, webhooks/hooks.ts)
+ *   webhooks/deliveries/<id>/<seq>              one delivery: the envelope as sent, its state
+ *                                               and last attempts; <seq> counts down with time,
+ *                                               so a listing is the hook's log, newest first
+ *   webhooks/pending/<id>/<seq>                 marker (empty) of a delivery still to be tried:
+ *                                               the queue every instance and the scheduled job
+ *                                               sweep (webhooks/deliveries.ts)
  *
  * Repository name components start with [a-z0-9], so `_layers` and friends never collide with a
  * nested repository name. Listings (catalog, tags, referrers) are prefix listings with
@@ -69,7 +77,13 @@ export type Key =
   | { kind: 'authTokens' }
   | { kind: 'authSigningKey' }
   | { kind: 'policy'; pattern: string }
-  | { kind: 'policies' };
+  | { kind: 'policies' }
+  | { kind: 'webhook'; id: string }
+  | { kind: 'webhooks' }
+  | { kind: 'webhookDelivery'; hookId: string; seq: string }
+  | { kind: 'webhookDeliveries'; hookId: string }
+  | { kind: 'webhookPending'; hookId: string; seq: string }
+  | { kind: 'webhookPendings'; hookId?: string };
 
 const d = (digest: DigestParts): string => `${digest.algorithm}/${digest.hex}`;
 const repoRoot = (repo: string): string => `repositories/${repo}`;
@@ -104,6 +118,12 @@ export function keyOf(key: Key): string {
     case 'authSigningKey': return 'auth/signing-key';
     case 'policy': return `policies/${key.pattern}`;
     case 'policies': return 'policies/';
+    case 'webhook': return `webhooks/hooks/${key.id}`;
+    case 'webhooks': return 'webhooks/hooks/';
+    case 'webhookDelivery': return `webhooks/deliveries/${key.hookId}/${key.seq}`;
+    case 'webhookDeliveries': return `webhooks/deliveries/${key.hookId}/`;
+    case 'webhookPending': return `webhooks/pending/${key.hookId}/${key.seq}`;
+    case 'webhookPendings': return key.hookId === undefined ? 'webhooks/pending/' : `webhooks/pending/${key.hookId}/`;
   }
 }
 

@@ -36,7 +36,15 @@ export type { TagRecord } from './tag-writes.ts';
 
 export interface PutManifestResult {
   digest: ParsedDigest;
+  mediaType: string;
+  size: number;
   subject?: Descriptor;
+}
+
+/** What a DELETE removed: the manifest's digest (for a tag, the one it named) and the tags. */
+export interface DeletedManifest {
+  digest: string;
+  tags: string[];
 }
 
 /** Store reads in flight while checking a manifest's references (a Worker queues beyond 6). */
@@ -118,7 +126,8 @@ export class Manifests {
     await this.indexSubject(repo, digest, manifest, body.byteLength);
     await this.tagWrites.write(repo, tags, digest, policy, { mediaType: manifest.mediaType, size: body.byteLength });
     await this.store.put(keyOf({ kind: 'catalogEntry', repo }), '', { ifNoneMatch: true });
-    return manifest.subject ? { digest, subject: manifest.subject } : { digest };
+    const stored = { digest, mediaType: manifest.mediaType, size: body.byteLength };
+    return manifest.subject ? { ...stored, subject: manifest.subject } : stored;
   }
 
   /**
@@ -166,13 +175,14 @@ export class Manifests {
    * DELETE by tag removes the tag; by digest removes the manifest, its tags and its referrer
    * entry. Tags an immutable policy covers go only when `isAdmin` says the caller is an admin.
    */
-  async delete(repo: string, reference: Reference, isAdmin: () => Promise<boolean> = async () => false): Promise<void> {
+  async delete(repo: string, reference: Reference, isAdmin: () => Promise<boolean> = async () => false): Promise<DeletedManifest> {
     if (reference.kind === 'tag') {
       const key = keyOf({ kind: 'tag', repo, tag: reference.tag });
-      if (!(await this.store.head(key))) throw new RegistryError('MANIFEST_UNKNOWN', undefined, { tag: reference.tag });
+      const tag = await readJson<TagRecord>(this.store, key);
+      if (!tag) throw new RegistryError('MANIFEST_UNKNOWN', undefined, { tag: reference.tag });
       await this.tagWrites.checkDelete(repo, [reference.tag], isAdmin);
       await this.store.delete(key);
-      return;
+      return { digest: tag.digest, tags: [reference.tag] };
     }
     const digest = parseDigest(reference.digest);
     const key = keyOf({ kind: 'manifest', repo, digest });
@@ -184,6 +194,7 @@ export class Manifests {
     if (subject) await this.store.delete(keyOf({ kind: 'referrer', repo, subject, digest }));
     await mapLimit(tags, CHECK_CONCURRENCY, (tag) => this.store.delete(keyOf({ kind: 'tag', repo, tag })));
     await this.store.delete(key);
+    return { digest: digest.digest, tags };
   }
 
   /** The tags of `repo` that point to `digest` (one listing of the tags, each read). */

@@ -14,6 +14,8 @@ import { Promotion } from './promotion.ts';
 import { Policies } from './policies.ts';
 import { TagWrites, type Clock } from './tag-writes.ts';
 import { Uploads } from './uploads.ts';
+import { Webhooks } from './webhooks/dispatcher.ts';
+import type { Logger } from '../observe/logger.ts';
 import { applyRetention, type RetentionOptions, type RetentionReport } from './retention.ts';
 import { storeProblem } from './health.ts';
 import { Mirror, type MirrorOptions } from './mirror/mirror.ts';
@@ -23,6 +25,10 @@ export interface RegistryDomainOptions {
   clock?: Clock;
   /** The pull-through mirror's upstream fetch and log (registry/mirror/). */
   mirror?: MirrorOptions;
+  /** Where webhook deliveries are logged (never their secrets or URLs' paths). */
+  logger?: Logger;
+  /** Node: webhook retries wait in this process, whatever their delay (webhooks/dispatcher.ts). */
+  webhookTimers?: boolean;
 }
 
 export class Registry {
@@ -37,6 +43,7 @@ export class Registry {
   readonly mirror: Mirror;
   /** What people browse: tags with push times, sizes, platforms, config summaries (web UI). */
   readonly images: Images;
+  readonly webhooks: Webhooks;
 
   constructor(
     private readonly store: ObjectStore,
@@ -53,6 +60,7 @@ export class Registry {
     this.promotion = new Promotion(this.manifests, this.blobs);
     this.images = new Images(store, this.manifests, this.blobs, this.listings);
     this.mirror = new Mirror(store, config, this.blobs, this.manifests, { now: () => this.clock().getTime(), ...options.mirror });
+    this.webhooks = new Webhooks(store, { clock: this.clock, logger: options.logger, timers: options.webhookTimers });
   }
 
   /** Repository policies' retention rules, applied now (registry/retention.ts). */

@@ -1,11 +1,13 @@
 /**
  * The scheduled cleanup job, one module for every runtime: Node's timer, the Workers cron
  * trigger and the Lambda EventBridge rule all call `runScheduledJob`. It expires upload
- * sessions older than BERTH_UPLOAD_EXPIRY_SECONDS, applies the repository policies' retention
+ * sessions older than BERTH_UPLOAD_EXPIRY_SECONDS, retries the webhook deliveries that are due
+ * (webhooks/dispatcher.ts: on Workers and Lambda this is how later retries happen), applies the
+ * repository policies' retention
  * rules (retention.ts; nothing to do, one listing, when no policy asks for retention), then, with
  * BERTH_GC_ON_SCHEDULE=true, collects garbage, so that what retention untagged this run is freed
- * in the same run. Retention and GC share the runtime's time budget (a run cut short reports
- * `complete: false` and the next one goes on).
+ * in the same run. The three share the runtime's time budget (webhooks at most half; a run cut
+ * short reports `complete: false` and the next one goes on).
  */
 import type { RegistryConfig } from '../config.ts';
 import type { ObjectStore } from '../storage/types.ts';
@@ -15,6 +17,7 @@ import { expireUploads, type CleanupResult } from './cleanup.ts';
 import { collectGarbage, type GcReport } from './gc.ts';
 import { Policies } from './policies.ts';
 import { applyRetention, type RetentionReport } from './retention.ts';
+import { Webhooks, type SweepReport } from './webhooks/dispatcher.ts';
 
 export interface ScheduledJobOptions {
   logger: Logger;
@@ -26,6 +29,7 @@ export interface ScheduledJobOptions {
 }
 
 export interface ScheduledJobResult extends CleanupResult {
+  webhooks?: SweepReport;
   retention?: RetentionReport;
   gc?: GcReport;
 }
@@ -35,10 +39,14 @@ export async function runScheduledJob(store: ObjectStore, config: RegistryConfig
   const result: ScheduledJobResult = await expireUploads(store, config, options.now);
   logger.info('expire-uploads', { job: 'cleanup', ...result });
   const jobStarted = Date.now();
+  const budget = options.gcBudgetMs;
+  // Webhook retries first (they are the time-sensitive part), with at most half the budget.
+  result.webhooks = await new Webhooks(store, { logger }).sweep({ deadlineMs: budget === undefined ? undefined : budget / 2 });
+  if (result.webhooks.attempted > 0 || result.webhooks.pending > 0) logger.info('webhook sweep', { job: 'cleanup', ...result.webhooks });
   const retention = await applyRetention(store, new Policies(store), {
     dryRun: false,
     now: options.now ?? new Date(),
-    deadlineMs: options.gcBudgetMs,
+    deadlineMs: budget === undefined ? undefined : Math.max(1000, budget - (Date.now() - jobStarted)),
     log: lineSink(logger, 'debug'),
   });
   result.retention = retention;
@@ -48,7 +56,7 @@ export async function runScheduledJob(store: ObjectStore, config: RegistryConfig
   if (!config.gcOnSchedule) return result;
   const started = Date.now();
   // What retention left of the budget (at least a second, so GC reports where it stopped).
-  const gcBudget = options.gcBudgetMs === undefined ? undefined : Math.max(1000, options.gcBudgetMs - (started - jobStarted));
+  const gcBudget = budget === undefined ? undefined : Math.max(1000, budget - (started - jobStarted));
   try {
     const gc = await collectGarbage(store, {
       dryRun: false,

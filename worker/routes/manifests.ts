@@ -6,6 +6,7 @@ import { normalizeContentType } from '../oci/media-types.ts';
 import { assertTag, isValidTag, parseReference, type Reference } from '../oci/reference.ts';
 import { readCappedBytes } from '../http/capped-body.ts';
 import { empty } from './respond.ts';
+import { announce } from './events.ts';
 
 export async function getManifest(c: Context<AppEnv>, name: string, referenceText: string): Promise<Response> {
   const { manifests, mirror } = c.get('registry');
@@ -19,6 +20,10 @@ export async function getManifest(c: Context<AppEnv>, name: string, referenceTex
     return new Response(null, { status: 200, headers: manifestHeaders(record.digest.digest, record.mediaType, record.size) });
   }
   const manifest = mirrored && 'body' in mirrored ? mirrored : await manifests.get(name, reference);
+  announce(c, 'pull', {
+    repository: name, digest: manifest.digest.digest, mediaType: manifest.mediaType, size: manifest.size,
+    ...(reference.kind === 'tag' ? { tag: reference.tag } : {}),
+  });
   return new Response(manifest.body, {
     status: 200,
     headers: manifestHeaders(manifest.digest.digest, manifest.mediaType, manifest.size),
@@ -37,6 +42,10 @@ export async function putManifest(c: Context<AppEnv>, name: string, referenceTex
   });
   if (result.subject) headers.set('OCI-Subject', result.subject.digest);
   for (const tag of tags) headers.append('OCI-Tag', tag);
+  const pushed = { repository: name, digest: result.digest.digest, mediaType: result.mediaType, size: result.size };
+  const named = reference.kind === 'tag' ? [reference.tag] : tags;
+  if (named.length === 0) announce(c, 'push', pushed);
+  for (const tag of named) announce(c, 'push', { ...pushed, tag });
   return new Response(null, { status: 201, headers });
 }
 
@@ -55,7 +64,9 @@ export async function deleteManifest(c: Context<AppEnv>, name: string, reference
   const principal = c.get('principal');
   // Only tags an immutable policy covers need an admin; the lookup happens only for those.
   const isAdmin = async (): Promise<boolean> => principal.admin || (await principal.confirmAdmin?.()) === true;
-  await c.get('registry').manifests.delete(name, parseReference(referenceText), isAdmin);
+  const reference = parseReference(referenceText);
+  const deleted = await c.get('registry').manifests.delete(name, reference, isAdmin);
+  announce(c, 'delete', { repository: name, digest: deleted.digest, ...(reference.kind === 'tag' ? { tag: reference.tag } : {}) });
   return empty(202);
 }
 

@@ -16,6 +16,7 @@ import { createFsStore } from '../storage/fs.ts';
 import type { ObjectStore } from '../storage/types.ts';
 import { createAuthorizer, bootstrapAdmin } from '../auth/index.ts';
 import { runScheduledJob } from '../registry/scheduled.ts';
+import { Webhooks } from '../registry/webhooks/dispatcher.ts';
 import { createLogger, errorFields, lineSink, logLevelFromEnv, type Logger } from '../observe/logger.ts';
 import { noMetrics, type Metrics } from '../observe/metrics.ts';
 import type { Platform } from '../platform.ts';
@@ -83,7 +84,8 @@ async function main(): Promise<void> {
   await bootstrapAdmin(store, env, log, { changePasswordCommand: `npx berth --url ${localUrl} --password-stdin users passwd admin` });
 
   let draining = (): boolean => false;
-  const app = createRegistry({ config, store, authorizer, logger, accessLog, metrics, metricsToken, platform: nodePlatform, draining: () => draining() });
+  const app = createRegistry({ config, store, authorizer, logger, accessLog, metrics, metricsToken, platform: nodePlatform, draining: () => draining(), webhookTimers: true });
+  resumeWebhooks(store, logger);
   const server = serve({
     fetch: app.fetch,
     hostname: host,
@@ -131,6 +133,19 @@ async function main(): Promise<void> {
     },
   });
   draining = shutdown.draining;
+}
+
+/**
+ * Deliveries still queued from before a restart (the bucket is the queue) are tried now when
+ * due, and later ones get a timer in this process (registry/webhooks/dispatcher.ts).
+ */
+function resumeWebhooks(store: ObjectStore, logger: Logger): void {
+  new Webhooks(store, { logger, timers: true })
+    .sweep()
+    .then((report) => {
+      if (report.attempted > 0 || report.pending > 0) logger.info('webhooks resumed', { ...report });
+    })
+    .catch((error: unknown) => logger.error('webhook resume failed', { error: errorFields(error) }));
 }
 
 function startCleanup(store: ObjectStore, config: RegistryConfig, logger: Logger, metrics: Metrics): NodeJS.Timeout {

@@ -12,8 +12,9 @@ import { tagCommand } from './tag.ts';
 import { policyCommand } from './policy.ts';
 import { retentionCommand } from './retention.ts';
 import { pushCommand } from './push.ts';
+import { webhooksCommand } from './webhooks.ts';
 import { tokensCommand } from './tokens.ts';
 import { rulesCommand, usersCommand } from './users.ts';
 import { whoamiCommand } from './whoami.ts';
 
-export const COMMANDS: readonly Command[] = [reposCommand, tagsCommand, showCommand, deleteCommand, whoamiCommand, usersCommand, rulesCommand, tokensCommand, tagCommand, policyCommand, retentionCommand, gcCommand, pushCommand];
+export const COMMANDS: readonly Command[] = [reposCommand, tagsCommand, showCommand, deleteCommand, whoamiCommand, usersCommand, rulesCommand, tokensCommand, tagCommand, policyCommand, retentionCommand, webhooksCommand, gcCommand, pushCommand];

@@ -11,8 +11,10 @@ import type { AppEnv } from '../../types.ts';
 import { RegistryError } from '../../oci/errors.ts';
 import { formatImageReference, parseImageReference } from '../../oci/image-reference.ts';
 import type { AccessRequest } from '../../auth/types.ts';
+import { subjectOf } from '../../auth/policy.ts';
 import type { TokenAuthorizer } from '../../auth/token-authorizer.ts';
 import { readJsonBody } from './json-body.ts';
+import { announce } from '../events.ts';
 
 function referenceField(body: Record<string, unknown>, name: string): string {
   const value = body[name];
@@ -39,5 +41,7 @@ export async function promote(c: Context<AppEnv>, auth: TokenAuthorizer): Promis
       refused.map((m) => ({ Type: m.type, Name: m.name, Action: m.actions.join(',') })));
   }
   const result = await c.get('registry').promotion.promote(source, { repository: target.repository, tag: target.reference.tag });
+  // A promotion is a push of the target tag, for webhooks as for clients.
+  announce(c, 'push', { repository: result.repository, digest: result.digest, mediaType: result.mediaType, size: result.size, tag: result.tag }, subjectOf(caller.identity));
   return Response.json({ source: formatImageReference(source), ...result }, { status: 201 });
 }
