@@ -113,4 +113,33 @@ describe('garbage collection over HTTP (node-fs)', () => {
     const pulled = await client.fetch(`/v2/gc/gone/manifests/${again.digest}`, { headers: { Accept: OCI_MANIFEST } });
     assert.equal(pulled.status, 200, await show(pulled));
   });
+
+  it('gc --grace overrides the grace period for one run, and the report says what it kept for being young', async () => {
+    const layer = randomBlob(40 * 1024);
+    const image = await client.pushImage('gc/young', 'v1', [layer]);
+    const manifest = JSON.parse(image.body) as { config: { size: number } };
+    assert.equal((await client.fetch(`/v2/gc/young/manifests/${image.digest}`, { method: 'DELETE' })).status, 202);
+
+    const cli = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'worker/cli/berth.ts', '--url', target.url, 'gc', ...args], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, BERTH_PASSWORD: ADMIN.password, BERTH_USER: ADMIN.username },
+    });
+    // The server's own grace is 0; an hour for this run keeps the just-deleted image's layers.
+    const kept = cli(['--dry-run', '--grace', '1h']);
+    assert.equal(kept.status, 0, kept.stderr);
+    const report = JSON.parse(kept.stdout) as Report & { young: { graceSeconds: number; count: number; bytes: number; links: number } };
+    assert.equal(report.links.unlinked, 0);
+    assert.deepEqual([report.young.graceSeconds, report.young.links, report.young.count], [3600, 2, 2]);
+    assert.equal(report.young.bytes, layer.byteLength + manifest.config.size);
+    assert.match(kept.stderr, new RegExp(`gc kept 2 object\\(s\\) \\(${report.young.bytes} bytes\\) younger than the grace period of 3600 s`));
+
+    const freed = cli(['--grace', '0']);
+    assert.equal(freed.status, 0, freed.stderr);
+    const done = JSON.parse(freed.stdout) as Report & { young: { count: number } };
+    assert.equal(done.links.unlinked, 2);
+    assert.equal(done.young.count, 0);
+    assert.equal((await postGc('dryRun=true&graceSeconds=soon')).status, 400);
+    assert.match(cli(['--grace', 'never']).stderr, /--grace takes a duration/);
+  });
 });

@@ -100,6 +100,21 @@ async function ageStore(seconds: number): Promise<void> {
 }
 
 describe('collectGarbage', () => {
+  it('reports what the grace period alone kept: unreferenced links, unlinked records, orphan data', async () => {
+    const image = await pushImage('team/app', null);
+    await deleteManifest('team/app', image.digest);
+    await store.put(keyOf({ kind: 'data', uploadId: 'orphan-left-by-a-failed-push' }), randomBytes(300));
+    // Right after the delete (the one-hour default grace), nothing goes and the report says why.
+    const young = await gc({ now: new Date() });
+    assert.deepEqual([young.links.unlinked, young.records.deleted, young.dataObjects.deleted], [0, 0, 0]);
+    assert.deepEqual(young.young, { graceSeconds: HOUR, count: 3, bytes: image.bytes + 300, links: 2, records: 0, dataObjects: 1 });
+    // Once older than the grace period, the same run frees them and spares nothing.
+    const later = await gc();
+    assert.equal(later.links.unlinked, 2);
+    assert.equal(later.dataObjects.bytes, image.bytes + 300);
+    assert.equal(later.young.count, 0);
+  });
+
   it('sweeps an unlinked blob older than the grace period: record and data', async () => {
     const blob = await pushBlob('team/app');
     assert.ok(await registry.blobs.unlink('team/app', blob.digest));
@@ -143,6 +158,7 @@ describe('collectGarbage', () => {
     const report = await gc({ now: new Date() });
     assert.equal(report.records.deleted, 0);
     assert.equal(report.dataObjects.deleted, 0);
+    assert.deepEqual(report.young, { graceSeconds: HOUR, count: 1, bytes: blob.size, links: 0, records: 1, dataObjects: 0 });
     assert.ok(await exists(recordKey(blob.digest)));
     assert.ok(await exists(blob.data));
     // With no grace at all, the same blob goes.

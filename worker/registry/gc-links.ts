@@ -109,6 +109,9 @@ export class UnreferencedLinks {
   /** Links removed (or that would be, in a dry run) and the sizes of their blobs; final after `verify`. */
   unlinked = 0;
   bytes = 0;
+  /** Unreferenced links kept only because they are younger than the grace period, and their blobs' sizes. */
+  young = 0;
+  youngBytes = 0;
 
   constructor(
     private readonly store: ObjectStore,
@@ -133,10 +136,12 @@ export class UnreferencedLinks {
 
     const linksPrefix = keyOf({ kind: 'layerLinks', repo });
     const candidates: ObjectInfo[] = [];
+    const spared: ObjectInfo[] = [];
     for await (const page of listPages(this.store, linksPrefix)) {
       checkTime();
-      for (const l of page) if (!referenced.has(afterPrefix(l.key, linksPrefix)) && this.options.old(l)) candidates.push(l);
+      for (const l of page) if (!referenced.has(afterPrefix(l.key, linksPrefix))) (this.options.old(l) ? candidates : spared).push(l);
     }
+    await this.countYoung(spared);
     if (candidates.length === 0) return;
     checkTime(); // the last point where the budget may stop this repository
 
@@ -152,6 +157,16 @@ export class UnreferencedLinks {
       removed.set(afterPrefix(l.key, linksPrefix), location);
       if (!this.options.dryRun) await this.store.delete(l.key);
     });
+  }
+
+  /** The report's `young`: what the grace period alone keeps (a push between its layers and its manifest, mostly). */
+  private async countYoung(links: readonly ObjectInfo[]): Promise<void> {
+    const sizes = await mapLimit(links, READ_CONCURRENCY, async (l) => {
+      const bytes = await readBytes(this.store, l.key, MAX_LINK_BYTES);
+      return (bytes ? parseLocation(decoder.decode(bytes)) : null)?.size ?? 0;
+    });
+    this.young += links.length;
+    this.youngBytes += sizes.reduce((sum, size) => sum + size, 0);
   }
 
   /** In a dry run the links are still there: the mark must skip them as if they were gone. */
