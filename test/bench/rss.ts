@@ -4,7 +4,7 @@
  * push, can be measured on its own; a 100 ms poll of VmRSS backs it up where clear_refs is
  * not allowed.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 
 const CLOCK_TICKS = 100;
 
@@ -71,4 +71,27 @@ export function machineBusySeconds(): number {
   const idle = (values[3] ?? 0) + (values[4] ?? 0);
   const total = values.reduce((a, b) => a + b, 0);
   return (total - idle) / CLOCK_TICKS;
+}
+
+/** Process ids below `root` (children, grandchildren …) whose command name is `name`. */
+export function descendantsNamed(root: number, name: string): number[] {
+  const parents = new Map<number, number>();
+  const names = new Map<number, string>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const open = stat.indexOf('(');
+      const close = stat.lastIndexOf(')');
+      names.set(Number(entry), stat.slice(open + 1, close));
+      parents.set(Number(entry), Number(stat.slice(close + 2).split(' ')[1]));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  const below = (pid: number): boolean => {
+    for (let p = parents.get(pid); p !== undefined && p > 1; p = parents.get(p)) if (p === root) return true;
+    return false;
+  };
+  return [...names].filter(([pid, n]) => n === name && below(pid)).map(([pid]) => pid);
 }

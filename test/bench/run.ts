@@ -6,10 +6,12 @@
  * Env: BERTH_BENCH_SIZE_MB (1024), BERTH_BENCH_ROUNDS (3, big transfers, mirror pulls and pushes),
  * BERTH_BENCH_LOAD_SECONDS (3 per cell), BERTH_BENCH_LOAD_ROUNDS (1), BERTH_BENCH_SMALL_ROUNDS (1),
  * BERTH_BENCH_MIRROR_MB (100, the image pulled through the mirror), BERTH_BENCH_PORT
- * (15600: uses the next 12 ports, and +20/+21 for the verify phase), BERTH_BENCH_PHASES
- * (transfers,small,load,rss,mirror,push,verify,costs: a subset; push is berth push vs skopeo copy
- * and raw multipart, verify the hashing and read-back rates behind direct-upload verification,
- * costs the server CPU and store calls per operation), BERTH_BENCH_LIST_SIZE (10000 tags and
+ * (15600: uses the next 16 ports, and +20/+21 for the verify phase), BERTH_BENCH_PHASES
+ * (transfers,small,load,rss,mirror,push,verify,costs,worker: a subset; push is berth push vs
+ * skopeo copy and raw multipart, verify the hashing and read-back rates behind direct-upload
+ * verification, costs the server CPU and store calls per operation, worker the Worker's CPU per
+ * request in workerd; costs and worker feed the cost model), BERTH_BENCH_WORKER_REQUESTS (300
+ * per request kind in workerd), BERTH_BENCH_LIST_SIZE (10000 tags and
  * repositories), BERTH_BENCH_MANIFEST_LAYERS (10000), BERTH_BENCH_COST_CPU_MS (500: server CPU
  * gathered per operation before dividing), BERTH_BENCH_COST_OPS (a comma-separated subset of the
  * operations, by id: costs.ts),
@@ -34,6 +36,8 @@ import { rows, type Table } from './stats.ts';
 import { BENCH_ADMIN, startBerth, startBerthS3, startCountedTwin, startRawHttp, startReference, startS3, type CountedTwin, type RawHttp, type RegistrySystem } from './systems.ts';
 import { operationCosts, type CostResult } from './costs.ts';
 import { costsMarkdown, costsText } from './cost-report.ts';
+import { costModel, costModelMarkdown, type CallsByOp } from './cost-model.ts';
+import { workerCpu, workerCpuMarkdown, workerCpuText, type WorkerCpu } from './worker-report.ts';
 import type { S3Server } from '../support/s3-server.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -55,7 +59,7 @@ const settings = {
   smallRounds: envInt('BERTH_BENCH_SMALL_ROUNDS', 1, 1, 10),
   mirrorMb: envInt('BERTH_BENCH_MIRROR_MB', 100, 1, 4096),
   port: envInt('BERTH_BENCH_PORT', 15600, 1024, 65000),
-  phases: new Set((process.env.BERTH_BENCH_PHASES ?? 'transfers,small,load,rss,mirror,push,verify,costs').split(',').map((p) => p.trim())),
+  phases: new Set((process.env.BERTH_BENCH_PHASES ?? 'transfers,small,load,rss,mirror,push,verify,costs,worker').split(',').map((p) => p.trim())),
   listSize: envInt('BERTH_BENCH_LIST_SIZE', 10_000, 10, 100_000),
   manifestLayers: envInt('BERTH_BENCH_MANIFEST_LAYERS', 10_000, 10, 100_000),
   costCpuMs: envInt('BERTH_BENCH_COST_CPU_MS', 500, 10, 60_000),
@@ -114,6 +118,7 @@ async function main(): Promise<void> {
   const idleRss: Record<string, number> = {};
   let rss: RssWatch | undefined;
   let costs: CostResult | undefined;
+  let worker: WorkerCpu | undefined;
   try {
     s3 = await startS3(p + 4);
     stoppers.push(() => s3!.stop());
@@ -185,6 +190,10 @@ async function main(): Promise<void> {
       }, log);
     }
     for (const [id, pid] of Object.entries(pids)) runPeak[id] = rss.peak(pid) / MB;
+    if (settings.phases.has('worker')) {
+      log('\n== the Worker in workerd (wrangler dev, local R2): CPU per request from the isolate\'s CPU profile');
+      worker = await workerCpu(p, log);
+    }
     if (settings.phases.has('verify')) {
       log('\n== hashing and read-back rates (direct-upload verification)');
       hashRates = await measureHashRates(Math.min(settings.sizeMb, 512), p + 20);
@@ -201,6 +210,9 @@ async function main(): Promise<void> {
   for (const table of allTables) log(textTable(table));
   if (loadRows.length) log(loadText(loadRows));
   if (costs) log(costsText(costs));
+  if (worker) log(workerCpuText(worker));
+  const s3Calls: CallsByOp = Object.fromEntries((costs?.calls ?? []).filter((c) => c.system === 'berth_s3').map((c) => [c.op, c.calls]));
+  const model = costs ? costModel(s3Calls, Object.fromEntries((worker?.results ?? []).map((r) => [r.op, r.cpuMs]))) : undefined;
   log(`\nRSS after start (MB): ${Object.entries(idleRss).map(([k, v]) => `${k}=${v.toFixed(0)}`).join(' ')}`);
   log('Peak RSS (MB, VmHWM): whole run ' + Object.entries(runPeak).map(([k, v]) => `${k}=${v.toFixed(0)}`).join(' '));
   if (Object.keys(push2gRss).length) log(`Peak RSS during the ${2 * settings.sizeMb} MiB push: ` + Object.entries(push2gRss).map(([k, v]) => `${k}=${v.toFixed(0)}`).join(' '));
@@ -217,6 +229,8 @@ async function main(): Promise<void> {
     servedByBerthS3,
     hashRates,
     costs,
+    worker,
+    costModel: model,
     ratios,
   };
   mkdirSync(path.join(ROOT, '.tmp'), { recursive: true });
@@ -236,6 +250,8 @@ async function main(): Promise<void> {
       ...allTables.map(markdownTable),
       loadRows.length ? loadMarkdown(loadRows) : '',
       costs ? costsMarkdown(costs) : '',
+      worker ? workerCpuMarkdown(worker) : '',
+      model ? costModelMarkdown(model) : '',
       '### Peak RSS (MB)',
       '',
       `After start: ${Object.entries(idleRss).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}. Whole run: ${Object.entries(runPeak).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}.`,

@@ -17,6 +17,8 @@ const LAUNCHER = path.join(ROOT, 'infra/cloudflare/dev.mjs');
 export interface WorkerTarget {
   url: string;
   dataDir: string;
+  /** The launcher's process id (workerd runs below it). */
+  pid: number | undefined;
   logs(): string;
   stop(): Promise<void>;
 }
@@ -51,6 +53,7 @@ export async function startWorkerTarget(opts: {
   return {
     url,
     dataDir,
+    pid: spawned.child.pid,
     logs: spawned.output,
     stop: async () => {
       await spawned.stop();
