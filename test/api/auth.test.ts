@@ -83,18 +83,24 @@ describe('auth over HTTP (Node server)', () => {
     assert.deepEqual(challenge, { realm: `${base}/token`, service });
   });
 
-  it("docker login: GET realm with Basic + offline_token, then /v2/ with the token, then refresh", async () => {
+  it("docker login: GET realm with Basic + offline_token gets a token and no refresh token (docker would store it as an identity token)", async () => {
     const body = await tokenOf(await get(`/token?account=admin&client_id=docker&offline_token=true&service=${service}`, {
       Authorization: basic(ADMIN.username, ADMIN.password),
     }));
     assert.equal(body.token, body.access_token);
     assert.equal(body.expires_in, 300);
     assert.ok(!Number.isNaN(Date.parse(body.issued_at)));
-    assert.ok(body.refresh_token);
+    assert.ok(!('refresh_token' in body), 'a refresh token here makes docker store an identitytoken, which podman and skopeo refuse');
     assert.equal((await get('/v2/', { Authorization: `Bearer ${body.token}` })).status, 200);
-    const refreshed = await tokenOf(await post('/token', { 'Content-Type': 'application/x-www-form-urlencoded' },
-      new URLSearchParams({ grant_type: 'refresh_token', refresh_token: body.refresh_token!, service, client_id: 'docker', scope: 'repository:team/app:pull' }).toString()));
+  });
+
+  it("a refresh token issued before (docker's stored identity token) still refreshes, returned unchanged", async () => {
+    const form = (fields: Record<string, string>) => post('/token', { 'Content-Type': 'application/x-www-form-urlencoded' }, new URLSearchParams(fields).toString());
+    const login = await tokenOf(await form({ grant_type: 'password', username: ADMIN.username, password: ADMIN.password, service, client_id: 'docker', access_type: 'offline' }));
+    assert.ok(login.refresh_token);
+    const refreshed = await tokenOf(await form({ grant_type: 'refresh_token', refresh_token: login.refresh_token!, service, client_id: 'docker', scope: 'repository:team/app:pull' }));
     assert.deepEqual(claims(refreshed.token).access, [{ type: 'repository', name: 'team/app', actions: ['pull'] }]);
+    assert.equal(refreshed.refresh_token, login.refresh_token, 'docker re-sends the token it has and ignores a rotated one');
   });
 
   it('bad password: 401 at /token and on /v2 Basic', async () => {
@@ -221,7 +227,8 @@ describe('auth over HTTP (Node server)', () => {
     assert.equal((await admin('POST', '/admin/users', { account: 'Bad Name', password: 'whatever1' })).status, 400);
     assert.equal((await admin('POST', '/admin/users', { account: 'puller', password: 'whatever1' })).status, 409);
     assert.equal((await admin('POST', '/admin/users', { account: 'temp', password: 'temp-password' })).status, 201);
-    const login = await tokenOf(await token('temp', 'temp-password', [], '&offline_token=true'));
+    const login = await tokenOf(await post('/token', { 'Content-Type': 'application/x-www-form-urlencoded' },
+      new URLSearchParams({ grant_type: 'password', username: 'temp', password: 'temp-password', service, client_id: 'x', access_type: 'offline' }).toString()));
     assert.equal((await admin('PUT', '/admin/users/temp/password', { password: 'temp-password-2' })).status, 204);
     const stale = await post('/token', { 'Content-Type': 'application/x-www-form-urlencoded' },
       new URLSearchParams({ grant_type: 'refresh_token', refresh_token: login.refresh_token!, service, client_id: 'x' }).toString());

@@ -181,7 +181,7 @@ describe('security review regressions (Node server)', { timeout: 300_000 }, () =
         body: new URLSearchParams(fields).toString(),
       });
       const offline = async (password: string): Promise<string> => {
-        const res = await fetch(`${base}/token?service=x&offline_token=true&client_id=docker`, { headers: { Authorization: basic('phoenix', password) } });
+        const res = await form({ grant_type: 'password', username: 'phoenix', password, service: 'x', client_id: 'docker', access_type: 'offline' });
         assert.equal(res.status, 200);
         return ((await res.json()) as { refresh_token: string }).refresh_token;
       };
@@ -284,7 +284,11 @@ describe('security review regressions (Node server)', { timeout: 300_000 }, () =
     it('a token issued for admin use works; a refresh grant never carries the admin scope', async () => {
       const bearer = `Bearer ${await tokenFor(['registry:admin:*'])}`;
       assert.equal((await admin('GET', '/admin/whoami', undefined, bearer)).status, 200);
-      const login = await fetch(`${base}/token?service=x&offline_token=true`, { headers: { Authorization: basic('reader', 'reader-password-1') } });
+      const login = await fetch(`${base}/token`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'password', username: 'reader', password: 'reader-password-1', service: 'x', access_type: 'offline' }).toString(),
+      });
       const { refresh_token } = (await login.json()) as { refresh_token: string };
       const refreshed = await fetch(`${base}/token`, {
         method: 'POST',

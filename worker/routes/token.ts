@@ -5,7 +5,15 @@
  * - POST /token form with grant_type=password or refresh_token (containerd, docker's
  *   identity-token refresh).
  * Answers `token` and `access_token` (both spellings are in use), `expires_in`, `issued_at`,
- * and `refresh_token` when offline access was asked.
+ * and `refresh_token` when a password grant POSTed `access_type=offline` (oauth.md).
+ *
+ * The GET's `offline_token=true` gets no refresh token. docker asks for one on every login and
+ * stores it in config.json as `identitytoken`, in place of the password; podman and skopeo
+ * (containers/common) then refuse to log in to that registry ("currently logged in, auth file
+ * contains an Identity token"), even with their own auth file, since they read docker's too.
+ * Without one, docker keeps the credentials as `auth`, as it does for Docker Hub, GHCR and
+ * Quay, and the three clients share one DOCKER_CONFIG in any order. Refresh tokens already
+ * issued keep working (`grant_type=refresh_token`).
  */
 import type { Context } from 'hono';
 import type { AppEnv } from '../types.ts';
@@ -43,11 +51,11 @@ async function login(auth: TokenAuthorizer, c: Context<AppEnv>, username: string
 async function grantFromGet(auth: TokenAuthorizer, c: Context<AppEnv>): Promise<Grant> {
   const url = new URL(c.req.url);
   const scopes = url.searchParams.getAll('scope');
-  const offline = url.searchParams.get('offline_token') === 'true';
   const credentials = parseAuthorization(c.req.header('authorization') ?? null);
   if (credentials === null) return { identity: null, scopes, offline: false, signedIn: false };
   if (credentials === 'invalid' || credentials.kind !== 'basic') throw basicUnauthorized('Basic credentials expected');
-  return { identity: await login(auth, c, credentials.username, credentials.password), scopes, offline, signedIn: true };
+  // `offline_token` is not honoured: see the header comment (docker's identity-token trap).
+  return { identity: await login(auth, c, credentials.username, credentials.password), scopes, offline: false, signedIn: true };
 }
 
 async function grantFromPost(auth: TokenAuthorizer, c: Context<AppEnv>): Promise<Grant | Response> {
