@@ -21,7 +21,7 @@ import { listKeys, type ObjectStore } from '../../worker/storage/types.ts';
 import { expireUploads } from '../../worker/registry/cleanup.ts';
 import { registryConfigFromEnv } from '../../worker/config.ts';
 
-const PORT = testPort(15960);
+const PORT = testPort(15970);
 const MiB = 1024 * 1024;
 const PART = 5 * MiB;
 /** BERTH_S3_TIMEOUT_MS for this suite: the dead-store test waits about this long per request. */
