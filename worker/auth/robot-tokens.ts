@@ -6,6 +6,7 @@
  */
 import type { ObjectStore } from '../storage/types.ts';
 import { afterPrefix, keyOf } from '../registry/keys.ts';
+import { listKeyPages } from '../registry/list-pages.ts';
 import { constantTimeEqual, fromHex, randomBytes, sha256, streamText, toBase64Url, toHex } from './bytes.ts';
 import { validateRules, type AccessRule } from './rules.ts';
 
@@ -115,16 +116,12 @@ export class RobotTokenStore {
   async list(): Promise<RobotToken[]> {
     const prefix = keyOf({ kind: 'authTokens' });
     const tokens: RobotToken[] = [];
-    let startAfter: string | undefined;
-    for (;;) {
-      const page = await this.store.list({ prefix, startAfter, limit: 1000 });
-      for (const object of page.objects) {
-        const token = await this.get(afterPrefix(object.key, prefix));
+    for await (const keys of listKeyPages(this.store, prefix)) {
+      for (const key of keys) {
+        const token = await this.get(afterPrefix(key, prefix));
         if (token) tokens.push(token);
       }
-      const last = page.objects.at(-1);
-      if (!page.truncated || !last) return tokens;
-      startAfter = last.key;
     }
+    return tokens;
   }
 }

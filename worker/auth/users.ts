@@ -7,6 +7,7 @@
  */
 import type { ObjectStore } from '../storage/types.ts';
 import { keyOf, afterPrefix } from '../registry/keys.ts';
+import { listKeyPages } from '../registry/list-pages.ts';
 import { randomBytes, streamText, toBase64Url } from './bytes.ts';
 import { validateRules, type AccessRule } from './rules.ts';
 
@@ -76,13 +77,7 @@ export class UserStore {
   async list(): Promise<string[]> {
     const prefix = keyOf({ kind: 'authUsers' });
     const names: string[] = [];
-    let startAfter: string | undefined;
-    for (;;) {
-      const page = await this.store.list({ prefix, startAfter, limit: 1000 });
-      names.push(...page.objects.map((o) => afterPrefix(o.key, prefix)));
-      const last = page.objects.at(-1);
-      if (!page.truncated || !last) return names;
-      startAfter = last.key;
-    }
+    for await (const keys of listKeyPages(this.store, prefix)) names.push(...keys.map((key) => afterPrefix(key, prefix)));
+    return names;
   }
 }

@@ -11,6 +11,7 @@ import type { ObjectStore } from '../storage/types.ts';
 import type { RegistryConfig } from '../config.ts';
 import { afterPrefix, keyOf } from './keys.ts';
 import { readJson } from './json-objects.ts';
+import { listPages } from './list-pages.ts';
 import { Registry } from './registry.ts';
 import type { UploadSession } from './uploads.ts';
 
@@ -29,10 +30,8 @@ export async function expireUploads(store: ObjectStore, config: RegistryConfig, 
   // Keys sort `uploads/<id>/session` before `uploads/<id>/tail.<end>` ('s' < 't'), so when a
   // tail is listed, its session (if any) was the last session seen.
   let lastSession: string | undefined;
-  let startAfter: string | undefined;
-  for (;;) {
-    const page = await store.list({ prefix, startAfter, limit: 1000 });
-    for (const object of page.objects) {
+  for await (const page of listPages(store, prefix)) {
+    for (const object of page) {
       const [uploadId, file] = afterPrefix(object.key, prefix).split('/');
       if (file === 'session') {
         lastSession = uploadId;
@@ -45,8 +44,6 @@ export async function expireUploads(store: ObjectStore, config: RegistryConfig, 
         result.orphanedTails++;
       }
     }
-    const last = page.objects[page.objects.length - 1];
-    if (!page.truncated || !last) return result;
-    startAfter = last.key;
   }
+  return result;
 }

@@ -23,6 +23,7 @@ import type { BlobLocation, Blobs } from './blobs.ts';
 import { checkParts, isComplete, planParts, type PartCheck } from './direct-plan.ts';
 import { readJson, writeJson } from './json-objects.ts';
 import { keyOf } from './keys.ts';
+import { listKeyPages } from './list-pages.ts';
 import { hashStoredObject } from './upload-assembly.ts';
 import { finalHex, hasherFor, type UploadHashState } from './upload-hash.ts';
 import { newUploadId } from './uploads.ts';
@@ -183,19 +184,15 @@ export class DirectUploads {
   async expire(cutoff: number): Promise<number> {
     const prefix = keyOf({ kind: 'directUploads' });
     let expired = 0;
-    let startAfter: string | undefined;
-    for (;;) {
-      const page = await this.store.list({ prefix, startAfter, limit: 1000 });
-      for (const object of page.objects) {
-        const session = await readJson<DirectUploadSession>(this.store, object.key);
+    for await (const keys of listKeyPages(this.store, prefix)) {
+      for (const key of keys) {
+        const session = await readJson<DirectUploadSession>(this.store, key);
         if (!session || Date.parse(session.updatedAt) > cutoff) continue;
         await this.discard(session);
         expired++;
       }
-      const last = page.objects.at(-1);
-      if (!page.truncated || !last) return expired;
-      startAfter = last.key;
     }
+    return expired;
   }
 
   /** Completes the multipart upload from the store's own list of parts, after checking it. */

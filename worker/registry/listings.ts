@@ -2,13 +2,14 @@
  * Catalog, tag and referrer listings: each is one prefix listing of the store, paged with
  * startAfter = the spec's `last` (principle 5), never a scan of the whole store.
  */
-import { listKeys, type ObjectStore } from '../storage/types.ts';
+import type { ObjectStore } from '../storage/types.ts';
 import type { ParsedDigest } from '../oci/digest.ts';
 import type { Descriptor } from '../oci/manifest.ts';
 import type { Page } from '../oci/pagination.ts';
 import { MAX_PAGE } from '../oci/pagination.ts';
 import { afterPrefix, keyOf } from './keys.ts';
 import { readJson } from './json-objects.ts';
+import { listKeyPages } from './list-pages.ts';
 import { mapLimit } from './concurrency.ts';
 
 export interface NamePage {
@@ -22,22 +23,15 @@ export async function listNames(store: ObjectStore, prefix: string, page: Page):
   const wanted = page.n ?? Number.POSITIVE_INFINITY;
   const names: string[] = [];
   if (wanted === 0) return { names, more: false };
-  let startAfter = page.last ? prefix + page.last : undefined;
-  for (;;) {
-    const limit = Math.min(Number.isFinite(wanted) ? wanted - names.length + 1 : 1000, 1000, MAX_PAGE + 1);
-    const result = await listKeys(store, { prefix, startAfter, limit });
-    for (const key of result.keys) {
+  // One key past the page tells whether another page follows: n+1 keys are asked for in all.
+  const limit = (listed: number): number => (Number.isFinite(wanted) ? wanted + 1 - listed : MAX_PAGE);
+  for await (const keys of listKeyPages(store, prefix, { startAfter: page.last ? prefix + page.last : undefined, limit })) {
+    for (const key of keys) {
       if (names.length === wanted) return { names, more: true };
       names.push(afterPrefix(key, prefix));
     }
-    const last = result.keys[result.keys.length - 1];
-    if (!result.truncated || !last) return { names, more: false };
-    if (names.length === wanted) {
-      const peek = await listKeys(store, { prefix, startAfter: last, limit: 1 });
-      return { names, more: peek.keys.length > 0 };
-    }
-    startAfter = last;
   }
+  return { names, more: false };
 }
 
 export function listTags(store: ObjectStore, repo: string, page: Page): Promise<NamePage> {
@@ -101,14 +95,7 @@ export async function listReferrers(
 ): Promise<Descriptor[]> {
   const prefix = keyOf({ kind: 'referrers', repo, subject });
   const keys: string[] = [];
-  let startAfter: string | undefined;
-  for (;;) {
-    const result = await listKeys(store, { prefix, startAfter, limit: 1000 });
-    keys.push(...result.keys);
-    const last = result.keys[result.keys.length - 1];
-    if (!result.truncated || !last) break;
-    startAfter = last;
-  }
+  for await (const page of listKeyPages(store, prefix)) keys.push(...page);
   const descriptors = await mapLimit(keys, 16, (key) => readJson<Descriptor>(store, key));
   return descriptors.filter(
     (d): d is Descriptor => d !== null && (artifactType === undefined || d.artifactType === artifactType),

@@ -5,9 +5,10 @@
  * winner. Nothing is cached: an immutable tag is immutable on every instance the moment its
  * policy is stored.
  */
-import { listKeys, type ObjectStore } from '../storage/types.ts';
+import type { ObjectStore } from '../storage/types.ts';
 import { afterPrefix, keyOf } from './keys.ts';
 import { readJson, writeJson } from './json-objects.ts';
+import { listKeyPages } from './list-pages.ts';
 import { mapLimit } from './concurrency.ts';
 import { governingPattern, type RepositoryPolicy } from './policy-rules.ts';
 
@@ -20,14 +21,11 @@ export class Policies {
   async patterns(): Promise<string[]> {
     const prefix = keyOf({ kind: 'policies' });
     const patterns: string[] = [];
-    let startAfter: string | undefined;
-    for (;;) {
-      const page = await listKeys(this.store, { prefix, startAfter, limit: 1000 });
-      patterns.push(...page.keys.map((key) => afterPrefix(key, prefix)));
-      const last = page.keys[page.keys.length - 1];
-      if (!page.truncated || !last || patterns.length >= MAX_POLICIES) return patterns;
-      startAfter = last;
+    for await (const keys of listKeyPages(this.store, prefix)) {
+      patterns.push(...keys.map((key) => afterPrefix(key, prefix)));
+      if (patterns.length >= MAX_POLICIES) break;
     }
+    return patterns;
   }
 
   async list(): Promise<RepositoryPolicy[]> {
