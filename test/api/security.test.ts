@@ -329,6 +329,37 @@ describe('security review regressions (Node server)', { timeout: 300_000 }, () =
     });
   });
 
+  describe('finding 9: tokens of deleted users, demoted admins and revoked robots', () => {
+    const pushToken = async (creds: string, repo: string): Promise<string> => {
+      const res = await fetch(`${base}/token?service=x&scope=repository:${repo}:pull,push`, { headers: { Authorization: creds } });
+      assert.equal(res.status, 200);
+      const { token } = (await res.json()) as { token: string };
+      return token;
+    };
+    const push = (token: string, repo: string) => fetch(`${base}/v2/${repo}/blobs/uploads/`, { method: 'POST', headers: { Authorization: `Bearer ${token}` } });
+
+    it('stop working as soon as the account changes, though still within their lifetime', async () => {
+      assert.equal((await admin('POST', '/admin/users', { account: 'leaver', password: 'leaver-password-1', rules: ['team/**=pull,push'] })).status, 201);
+      const leaver = await pushToken(basic('leaver', 'leaver-password-1'), 'team/app');
+      assert.equal((await push(leaver, 'team/app')).status, 202, 'control');
+      assert.equal((await admin('DELETE', '/admin/users/leaver')).status, 204);
+      assert.equal((await push(leaver, 'team/app')).status, 401, 'a deleted user\'s token');
+
+      assert.equal((await admin('POST', '/admin/users', { account: 'boss', password: 'boss-password-1', admin: true })).status, 201);
+      const boss = await pushToken(basic('boss', 'boss-password-1'), 'secret/app');
+      assert.equal((await push(boss, 'secret/app')).status, 202, 'control');
+      assert.equal((await admin('PUT', '/admin/users/boss/admin', { admin: false })).status, 200);
+      assert.equal((await push(boss, 'secret/app')).status, 403, 'a demoted admin\'s token');
+
+      const made = await admin('POST', '/admin/tokens', { name: 'ci', scopes: ['team/**=pull,push'] });
+      const robot = (await made.json()) as { id: string; secret: string };
+      const robotToken = await pushToken(basic('ci', robot.secret), 'team/app');
+      assert.equal((await push(robotToken, 'team/app')).status, 202, 'control');
+      assert.equal((await admin('DELETE', `/admin/tokens/${robot.id}`)).status, 204);
+      assert.equal((await push(robotToken, 'team/app')).status, 401, 'a revoked robot\'s token');
+    });
+  });
+
   it('never logs an internal error for any of the above', () => {
     assert.doesNotMatch(target.logs(), /"level":"error"/, target.logs().slice(-2000));
   });

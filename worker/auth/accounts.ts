@@ -2,8 +2,10 @@
  * Proving a username and password (or a robot secret given as the password). Failed attempts
  * are throttled (throttle.ts). Successful checks are remembered for a short time, keyed by a
  * SHA-256 of the credentials, so clients that send Basic on every /v2 request (curl,
- * conformance tools) do not pay PBKDF2 each time. Changes made through this instance clear the
- * memory at once; other instances notice within CACHE_SECONDS.
+ * conformance tools) do not pay PBKDF2 each time. The accounts that registry tokens name are
+ * remembered the same way (`currentIdentity`), so a token of a deleted user, a demoted admin or
+ * a revoked robot stops working without a store read per request. Changes made through this
+ * instance clear the memory at once; other instances notice within CACHE_SECONDS.
  */
 import type { ObjectStore } from '../storage/types.ts';
 import { sha256, toHex } from './bytes.ts';
@@ -25,6 +27,7 @@ export class Accounts {
   readonly users: UserStore;
   readonly robots: RobotTokenStore;
   private readonly cache = new Map<string, { identity: Identity; expires: number }>();
+  private readonly subjects = new Map<string, { identity: Identity | null; expires: number }>();
 
   constructor(
     store: ObjectStore,
@@ -38,6 +41,18 @@ export class Accounts {
   /** Forget remembered logins (after any change to users or tokens). */
   invalidate(): void {
     this.cache.clear();
+    this.subjects.clear();
+  }
+
+  /** `identityOf`, remembered for CACHE_SECONDS (absent accounts too): for every token-bearing request. */
+  async currentIdentity(subject: string, robotId?: string): Promise<Identity | null> {
+    const key = `${subject}\u0000${robotId ?? ''}`;
+    const held = this.subjects.get(key);
+    if (held && held.expires > Date.now()) return held.identity;
+    const identity = await this.identityOf(subject, robotId);
+    if (this.subjects.size >= MAX_CACHE) this.subjects.clear();
+    this.subjects.set(key, { identity, expires: Date.now() + CACHE_SECONDS * 1000 });
+    return identity;
   }
 
   async login(username: string, password: string, address: string | null): Promise<LoginResult> {

@@ -102,16 +102,20 @@ export class TokenAuthorizer implements Authorizer {
     if (credentials.kind === 'bearer') {
       const claims = await this.tokens.verify(await this.signingKey(), credentials.token, this.service(req));
       if (!claims) throw this.unauthorized(req, needed, 'invalid_token');
-      const missing = needed.filter((n) => !covers(claims.access, n));
+      // A token is signed for its lifetime, but the account behind it may change before it
+      // ends: it is looked up (remembered CACHE_SECONDS, accounts.ts), so a deleted user's or a
+      // revoked robot's token stops at once here and within that time on other instances, and
+      // a token is worth no more than what its account may do now (a demoted admin's push).
+      const identity = claims.subject ? await this.accounts.currentIdentity(claims.subject, claims.robot) : null;
+      if (claims.subject && !identity) throw this.unauthorized(req, needed, 'invalid_token');
+      const granted = this.stillAllowed(identity, claims.access);
+      const missing = needed.filter((n) => !covers(granted, n));
       if (missing.length === 0) {
-        return {
-          subject: claims.subject || null, admin: false, granted: claims.access, via: 'token',
-          confirmAdmin: async () => isAdmin(claims.subject ? await this.accounts.identityOf(claims.subject, claims.robot) : null),
-        };
+        const admin = isAdmin(identity);
+        return { subject: claims.subject || null, admin, granted, via: 'token', confirmAdmin: async () => admin };
       }
       // The token lacks a scope. If a fresh token could carry it, say so (401, the client asks
       // again with the scope from the challenge); if the account may never have it, 403.
-      const identity = claims.subject ? await this.accounts.identityOf(claims.subject, claims.robot) : null;
       if (!identity || missing.every((n) => this.policy.permits(identity, n))) {
         throw this.unauthorized(req, needed, identity ? 'insufficient_scope' : undefined);
       }
@@ -130,6 +134,16 @@ export class TokenAuthorizer implements Authorizer {
       via: identity.kind === 'robot' ? 'robot' : 'password',
       policy: (access) => this.policy.allowedActions(identity, access),
     };
+  }
+
+  /** What of a token's `access` the identity may still do (its rules or admin flag may have changed). */
+  private stillAllowed(identity: Identity | null, access: readonly AccessRequest[]): AccessRequest[] {
+    return access.map((entry) => {
+      const allowed = this.policy.allowedActions(identity, entry);
+      if (allowed.includes('*')) return entry; // registry resources: all or nothing
+      const wanted = entry.actions.includes('*') ? ALL_REPOSITORY_ACTIONS : entry.actions;
+      return { ...entry, actions: wanted.filter((a) => allowed.includes(a)) };
+    });
   }
 
   allows(principal: Principal, access: AccessRequest): boolean {
