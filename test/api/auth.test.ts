@@ -21,6 +21,8 @@ describe('auth over HTTP (Node server)', () => {
   let service: string;
   let signingKey: CryptoKey;
   let kid: string;
+  /** This deployment's `iss`, read from a token it issued (it is drawn per bucket). */
+  let issuer: string;
 
   const get = (path: string, headers: Record<string, string> = {}) => fetch(`${base}${path}`, { headers, redirect: 'manual' });
   const post = (path: string, headers: Record<string, string> = {}, body?: string) =>
@@ -40,14 +42,14 @@ describe('auth over HTTP (Node server)', () => {
     assert.equal(res.status, 200, await res.clone().text());
     return res.json() as never;
   }
-  function claims(jwt: string): { access: { type: string; name: string; actions: string[] }[]; sub: string } {
+  function claims(jwt: string): { access: { type: string; name: string; actions: string[] }[]; sub: string; iss: string } {
     return JSON.parse(atob(jwt.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/'))) as never;
   }
   async function forge(payload: Record<string, unknown>, header: Record<string, unknown> = {}): Promise<string> {
     const now = Math.floor(Date.now() / 1000);
     return new SignJWT({ access: [{ type: 'repository', name: 'team/app', actions: ['pull', 'push'] }], ...payload })
       .setProtectedHeader({ alg: 'ES256', kid, typ: 'JWT', ...header })
-      .setIssuer((payload.iss as string) ?? 'berth').setSubject('admin').setAudience((payload.aud as string) ?? service)
+      .setIssuer((payload.iss as string) ?? issuer).setSubject('admin').setAudience((payload.aud as string) ?? service)
       .setIssuedAt((payload.iat as number) ?? now).setExpirationTime((payload.exp as number) ?? now + 300).sign(signingKey);
   }
 
@@ -67,6 +69,7 @@ describe('auth over HTTP (Node server)', () => {
     });
     base = target.url;
     service = new URL(base).host;
+    issuer = claims((await tokenOf(await token(null, '', []))).token).iss;
     for (const [account, rules] of [['puller', ['team/**=pull']], ['pusher', ['team/**=pull,push']]] as const) {
       const res = await admin('POST', '/admin/users', { account, password: `${account}-password`, rules });
       assert.equal(res.status, 201, await res.text());
@@ -183,7 +186,7 @@ describe('auth over HTTP (Node server)', () => {
     const [h, p, s] = valid.split('.');
     const bad: Record<string, string> = {
       none: new UnsecuredJWT({ access: [{ type: 'repository', name: 'team/app', actions: ['pull', 'push'] }] })
-        .setIssuer('berth').setSubject('admin').setAudience(service).setIssuedAt().setExpirationTime('5m').encode(),
+        .setIssuer(issuer).setSubject('admin').setAudience(service).setIssuedAt().setExpirationTime('5m').encode(),
       hs256: await new SignJWT({ access: [] }).setProtectedHeader({ alg: 'HS256', kid }).setIssuer('berth').setSubject('admin')
         .setAudience(service).setIssuedAt().setExpirationTime('5m').sign(new TextEncoder().encode(JSON.stringify(await exportJWK(signingKey)))),
       tampered: `${h}.${p!.slice(0, -2)}${p!.slice(-2) === 'AA' ? 'BB' : 'AA'}.${s}`,

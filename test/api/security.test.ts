@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startNodeTarget, type NodeTarget } from '../support/target-node.ts';
 import { peakRss, rawExchange, requestFrom } from '../support/raw-http.ts';
+import { exportPKCS8, generateKeyPair } from 'jose';
 import { testPort } from '../support/ports.ts';
 import { berth } from '../support/berth-cli.ts';
 
@@ -21,6 +22,8 @@ const basic = (u: string, p: string): string => `Basic ${btoa(`${u}:${p}`)}`;
 describe('security review regressions (Node server)', { timeout: 300_000 }, () => {
   let target: NodeTarget;
   let base: string;
+  /** The signing key, which finding 10's second deployment is given too. */
+  let sharedKey: string;
 
   async function admin(method: string, path: string, body?: unknown, auth = basic(ADMIN.username, ADMIN.password)): Promise<Response> {
     return fetch(`${base}${path}`, {
@@ -37,6 +40,7 @@ describe('security review regressions (Node server)', { timeout: 300_000 }, () =
     await mkdir(path.join(dataDir, 'objects', 'auth', 'users'), { recursive: true });
     await writeFile(path.join(dataDir, 'objects', 'auth', 'leftover%'), 'old', { mode: 0o644 });
     for (const dir of ['', 'objects', 'objects/auth', 'objects/auth/users']) await chmod(path.join(dataDir, dir), 0o755);
+    sharedKey = await exportPKCS8((await generateKeyPair('ES256', { extractable: true })).privateKey);
     target = await startNodeTarget({
       dataDir,
       port: PORT,
@@ -46,6 +50,7 @@ describe('security review regressions (Node server)', { timeout: 300_000 }, () =
         BERTH_BODY_TIMEOUT_SECONDS: '2',
         BERTH_UPLOAD_IDLE_TIMEOUT_SECONDS: '3',
         BERTH_ROBOT_TOKEN_MAX_TTL_SECONDS: '86400',
+        BERTH_JWT_PRIVATE_KEY: sharedKey,
       },
     });
     base = target.url;
@@ -357,6 +362,26 @@ describe('security review regressions (Node server)', { timeout: 300_000 }, () =
       assert.equal((await push(robotToken, 'team/app')).status, 202, 'control');
       assert.equal((await admin('DELETE', `/admin/tokens/${robot.id}`)).status, 204);
       assert.equal((await push(robotToken, 'team/app')).status, 401, 'a revoked robot\'s token');
+    });
+  });
+
+  describe('finding 10: deployments sharing a key accepted each other\'s tokens', () => {
+    let other: NodeTarget;
+    before(async () => {
+      other = await startNodeTarget({ port: PORT + 1, env: { BERTH_ADMIN_PASSWORD: ADMIN.password, BERTH_PBKDF2_ITERATIONS: '10000', BERTH_JWT_PRIVATE_KEY: sharedKey } });
+    });
+    after(async () => {
+      await other?.stop();
+    });
+
+    it("a token of one deployment opens nothing on another, even naming the first one's host", async () => {
+      const host = new URL(base).host;
+      const res = await fetch(`${base}/token?service=${host}&scope=repository:team/app:pull`, { headers: { Authorization: basic(ADMIN.username, ADMIN.password) } });
+      const { token } = (await res.json()) as { token: string };
+      const here = await requestFrom(`${base}/v2/`, { headers: { Authorization: `Bearer ${token}` } });
+      assert.equal(here.status, 200, 'control: the token works where it was issued');
+      const there = await requestFrom(`${other.url}/v2/`, { host, headers: { Authorization: `Bearer ${token}` } });
+      assert.equal(there.status, 401, 'the other deployment took the token');
     });
   });
 

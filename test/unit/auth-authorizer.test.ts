@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { bootstrapAdmin, createAuthorizer } from '../../worker/auth/index.ts';
+import { authSettingsFromEnv, bootstrapAdmin, createAuthorizer } from '../../worker/auth/index.ts';
+import { unnamedServiceWarning } from '../../worker/auth/challenge.ts';
 import { LoginThrottle } from '../../worker/auth/throttle.ts';
 import { UserStore } from '../../worker/auth/users.ts';
 import { RegistryError } from '../../worker/oci/errors.ts';
@@ -115,5 +116,17 @@ describe('login throttle', () => {
     assert.equal(t.retryAfter('bob', '1.2.3.4'), 60);
     t.recordSuccess('bob', '1.2.3.4');
     assert.equal(t.retryAfter('bob', '1.2.3.4'), 0);
+  });
+});
+
+describe('unnamed service', () => {
+  it('warns a server listening beyond loopback without BERTH_PUBLIC_URL or BERTH_SERVICE', () => {
+    const settings = (env: Record<string, string>) => authSettingsFromEnv({ BERTH_ADMIN_PASSWORD: 'long-enough-password', ...env });
+    assert.match(unnamedServiceWarning(settings({}), '0.0.0.0') ?? '', /BERTH_PUBLIC_URL/);
+    assert.equal(unnamedServiceWarning(settings({}), '127.0.0.1'), null);
+    assert.equal(unnamedServiceWarning(settings({}), '::1'), null);
+    assert.equal(unnamedServiceWarning(settings({ BERTH_PUBLIC_URL: 'https://r.example' }), '0.0.0.0'), null);
+    assert.equal(unnamedServiceWarning(settings({ BERTH_SERVICE: 'r.example' }), '::'), null);
+    assert.equal(unnamedServiceWarning(settings({ BERTH_AUTH: 'none' }), '0.0.0.0'), null);
   });
 });

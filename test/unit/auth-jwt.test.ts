@@ -28,7 +28,7 @@ describe('registry tokens', () => {
   });
 
   it('refuses alg none', async () => {
-    const none = new UnsecuredJWT({ access }).setIssuer('berth').setSubject('bob').setAudience(AUD)
+    const none = new UnsecuredJWT({ access }).setIssuer(key.issuer).setSubject('bob').setAudience(AUD)
       .setIssuedAt().setExpirationTime('5m').encode();
     assert.equal(await verifyAccessToken(key, none, AUD), null);
   });
@@ -65,14 +65,14 @@ describe('registry tokens', () => {
       .setIssuer('someone-else').setSubject('bob').setAudience(AUD).setIssuedAt().setExpirationTime('5m').sign(key.privateKey);
     assert.equal(await verifyAccessToken(key, wrongIss, AUD), null);
     const wrongKid = await new SignJWT({ access }).setProtectedHeader({ alg: 'ES256', kid: 'nope', typ: 'JWT' })
-      .setIssuer('berth').setSubject('bob').setAudience(AUD).setIssuedAt().setExpirationTime('5m').sign(key.privateKey);
+      .setIssuer(key.issuer).setSubject('bob').setAudience(AUD).setIssuedAt().setExpirationTime('5m').sign(key.privateKey);
     assert.equal(await verifyAccessToken(key, wrongKid, AUD), null);
   });
 
   it('refuses malformed access claims', async () => {
     const bad = await new SignJWT({ access: [{ type: 'repository', name: '../x', actions: ['pull'] }] })
       .setProtectedHeader({ alg: 'ES256', kid: key.kid, typ: 'JWT' })
-      .setIssuer('berth').setSubject('bob').setAudience(AUD).setIssuedAt().setExpirationTime('5m').sign(key.privateKey);
+      .setIssuer(key.issuer).setSubject('bob').setAudience(AUD).setIssuedAt().setExpirationTime('5m').sign(key.privateKey);
     assert.equal(await verifyAccessToken(key, bad, AUD), null);
   });
 
@@ -101,6 +101,22 @@ describe('signing key', () => {
     const c = await loadSigningKey(store, undefined);
     assert.equal(a.kid, c.kid);
     assert.equal(b.kid, c.kid);
+    assert.equal(a.issuer, c.issuer);
+    assert.equal(b.issuer, c.issuer);
+  });
+
+  it('two deployments given one key have their own issuers and refuse each other\'s tokens', async () => {
+    const { privateKey } = await generateKeyPair('ES256', { extractable: true });
+    const pem = await exportPKCS8(privateKey);
+    const [a, b] = await Promise.all([loadSigningKey(memoryStore(), pem), loadSigningKey(memoryStore(), pem)]);
+    assert.equal(a.kid, b.kid);
+    assert.notEqual(a.issuer, b.issuer);
+    assert.match(a.issuer, /^berth:[A-Za-z0-9_-]{22}$/);
+    const token = (await signAccessToken(a, { subject: 'bob', audience: AUD, access, ttlSeconds: 300 })).token;
+    assert.ok(await verifyAccessToken(a, token, AUD));
+    assert.equal(await verifyAccessToken(b, token, AUD), null);
+    const refresh = await signRefreshToken(a, { subject: 'bob', audience: AUD, stamp: 's', ttlSeconds: 3600 });
+    assert.equal(await verifyRefreshToken(b, refresh, AUD), null);
   });
 
   it('accepts a configured PKCS8 PEM or JWK and refuses other key types', async () => {

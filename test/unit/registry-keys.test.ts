@@ -37,6 +37,7 @@ const TABLE: [Key, string][] = [
   [{ kind: 'authToken', id: 't1' }, 'auth/tokens/t1'],
   [{ kind: 'authTokens' }, 'auth/tokens/'],
   [{ kind: 'authSigningKey' }, 'auth/signing-key'],
+  [{ kind: 'authIssuer' }, 'auth/issuer'],
   [{ kind: 'policy', pattern: 'prod/**' }, 'policies/prod/**'],
   [{ kind: 'policies' }, 'policies/'],
   [{ kind: 'webhook', id: 'wh_1' }, 'webhooks/hooks/wh_1'],

@@ -20,6 +20,20 @@ export function baseUrl(req: Request, settings: AuthSettings): string {
   return url.origin;
 }
 
+/**
+ * Why a server listening on `host` should be told its public name, or null. Without
+ * BERTH_PUBLIC_URL or BERTH_SERVICE the token realm and audience come from each request's Host,
+ * which anyone reaching a non-loopback address can choose; tokens still cannot cross
+ * deployments (each signs with its own issuer, signing-key.ts), but realms and audiences are
+ * then whatever clients name.
+ */
+export function unnamedServiceWarning(settings: AuthSettings, host: string): string | null {
+  if (settings.mode !== 'token' || settings.publicUrl || settings.service) return null;
+  const loopback = host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+  if (loopback) return null;
+  return `listening on ${host} without BERTH_PUBLIC_URL or BERTH_SERVICE: the token realm and audience follow each request's Host header; set BERTH_PUBLIC_URL to the URL clients use`;
+}
+
 /** BERTH_SERVICE, else the host clients use (what `docker login <host>` typed). */
 export function serviceName(req: Request, settings: AuthSettings): string {
   return settings.service ?? new URL(baseUrl(req, settings)).host;

@@ -2,8 +2,8 @@
  * Registry tokens (distribution docs/spec/auth/jwt.md): ES256 JWTs with claims
  * iss sub aud exp nbf iat jti access[{type,name,actions}], and refresh tokens (oauth.md) that are
  * JWTs of their own `typ`, so neither can stand in for the other. Verification pins the
- * algorithm (no `none`, no HS256-with-the-public-key confusion), the key id, issuer, audience
- * and lifetime.
+ * algorithm (no `none`, no HS256-with-the-public-key confusion), the key id, the deployment's
+ * issuer (signing-key.ts), audience and lifetime.
  */
 import { jwtVerify, SignJWT, type JWTPayload } from 'jose';
 import { isValidName } from '../oci/reference.ts';
@@ -12,7 +12,6 @@ import { isAction, isRegistryResource } from './scope.ts';
 import { TOKEN_ALGORITHM, type SigningKey } from './signing-key.ts';
 import type { AccessRequest } from './types.ts';
 
-export const TOKEN_ISSUER = 'berth';
 const ACCESS_TYP = 'JWT';
 const REFRESH_TYP = 'berth-refresh+jwt';
 /** Tolerated clock skew between instances, in seconds. */
@@ -50,7 +49,7 @@ export function signJwt(
 ): Promise<string> {
   const jwt = new SignJWT(claims)
     .setProtectedHeader({ alg: TOKEN_ALGORITHM, kid: key.kid, typ })
-    .setIssuer(TOKEN_ISSUER)
+    .setIssuer(key.issuer)
     .setSubject(times.subject)
     .setAudience(times.audience)
     .setIssuedAt(times.issuedAt);
@@ -79,7 +78,7 @@ export async function signRefreshToken(
   if (input.robot) claims.rbt = input.robot;
   return new SignJWT(claims)
     .setProtectedHeader({ alg: TOKEN_ALGORITHM, kid: key.kid, typ: REFRESH_TYP })
-    .setIssuer(TOKEN_ISSUER)
+    .setIssuer(key.issuer)
     .setSubject(input.subject)
     .setAudience(input.audience)
     .setIssuedAt()
@@ -98,7 +97,7 @@ export async function verifyJwt(key: SigningKey, token: string, audience: string
         if (header.kid !== key.kid) throw new Error('unknown key id');
         return key.publicKey;
       },
-      { algorithms: [TOKEN_ALGORITHM], issuer: TOKEN_ISSUER, audience, typ, clockTolerance: CLOCK_LEEWAY_SECONDS,
+      { algorithms: [TOKEN_ALGORITHM], issuer: key.issuer, audience, typ, clockTolerance: CLOCK_LEEWAY_SECONDS,
         requiredClaims: ['sub', 'exp', 'iat'] },
     );
     return payload;

@@ -3,22 +3,33 @@
  * or JWK) or generated once and stored at `auth/signing-key` with create-if-absent, so every
  * instance (every Worker isolate, every Lambda) signs and verifies with the same key: the one
  * whose write won is the one everybody reads back.
+ *
+ * With it comes the deployment's issuer, the `iss` of every token it signs and the only one it
+ * accepts: `berth:<id>`, the id drawn once and stored at `auth/issuer` the same way. Two
+ * deployments given the same key (one key pasted into several environments) still have their
+ * own buckets, hence their own issuers, so neither accepts the other's tokens, whatever `Host`
+ * a request names (the audience is the service name, which may come from the request).
  */
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, importPKCS8, type JWK } from 'jose';
 import type { ObjectStore } from '../storage/types.ts';
 import { keyOf } from '../registry/keys.ts';
-import { streamText } from './bytes.ts';
+import { randomBytes, streamText, toBase64Url } from './bytes.ts';
 
 export const TOKEN_ALGORITHM = 'ES256';
+const TOKEN_ISSUER_PREFIX = 'berth:';
 
 export interface SigningKey {
   privateKey: CryptoKey;
   publicKey: CryptoKey;
   /** JWK thumbprint (RFC 7638) of the public key; tokens name it in their `kid` header. */
   kid: string;
+  /** `iss` of this deployment's tokens (see above). */
+  issuer: string;
 }
 
-async function fromPrivateJwk(jwk: JWK): Promise<SigningKey> {
+type KeyPair = Omit<SigningKey, 'issuer'>;
+
+async function fromPrivateJwk(jwk: JWK): Promise<KeyPair> {
   if (jwk.kty !== 'EC' || jwk.crv !== 'P-256' || typeof jwk.d !== 'string') {
     throw new Error('the JWT signing key must be an EC P-256 private key (ES256)');
   }
@@ -29,7 +40,7 @@ async function fromPrivateJwk(jwk: JWK): Promise<SigningKey> {
   return { privateKey, publicKey, kid: await calculateJwkThumbprint(publicJwk) };
 }
 
-async function fromConfigured(text: string): Promise<SigningKey> {
+async function fromConfigured(text: string): Promise<KeyPair> {
   if (text.startsWith('{')) return fromPrivateJwk(JSON.parse(text) as JWK);
   // Env files often carry PEMs with literal "\n".
   const pem = text.replace(/\\n/g, '\n');
@@ -37,7 +48,7 @@ async function fromConfigured(text: string): Promise<SigningKey> {
   return fromPrivateJwk(await exportJWK(key));
 }
 
-async function generateAndStore(store: ObjectStore): Promise<SigningKey> {
+async function generateAndStore(store: ObjectStore): Promise<KeyPair> {
   const key = keyOf({ kind: 'authSigningKey' });
   for (let attempt = 0; attempt < 3; attempt++) {
     const existing = await store.get(key);
@@ -52,6 +63,23 @@ async function generateAndStore(store: ObjectStore): Promise<SigningKey> {
   throw new Error('could not create or read the JWT signing key');
 }
 
-export function loadSigningKey(store: ObjectStore, configured: string | undefined): Promise<SigningKey> {
-  return configured ? fromConfigured(configured) : generateAndStore(store);
+/** This deployment's issuer id: read from the bucket, or drawn and stored (create-if-absent) on first use. */
+async function loadIssuer(store: ObjectStore): Promise<string> {
+  const key = keyOf({ kind: 'authIssuer' });
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const existing = await store.get(key);
+    if (existing) {
+      const id = (await streamText(existing.body)).trim();
+      if (!/^[A-Za-z0-9_-]{16,64}$/.test(id)) throw new Error('the stored token issuer id (auth/issuer) is malformed');
+      return `${TOKEN_ISSUER_PREFIX}${id}`;
+    }
+    const id = toBase64Url(randomBytes(16));
+    if (await store.put(key, id, { ifNoneMatch: true, contentType: 'text/plain' })) return `${TOKEN_ISSUER_PREFIX}${id}`;
+  }
+  throw new Error('could not create or read the token issuer id');
+}
+
+export async function loadSigningKey(store: ObjectStore, configured: string | undefined): Promise<SigningKey> {
+  const [pair, issuer] = await Promise.all([configured ? fromConfigured(configured) : generateAndStore(store), loadIssuer(store)]);
+  return { ...pair, issuer };
 }

@@ -29,6 +29,8 @@
  *                                               secret, owner, scopes, expiry (JSON)
  *   auth/signing-key                            the generated ES256 private JWK every instance
  *                                               signs registry tokens with; created if absent
+ *   auth/issuer                                 this deployment's random id, the `iss` of its
+ *                                               tokens (`berth:<id>`); created if absent
  *   policies/<pattern>                          repository policy for a repository glob (JSON,
  *                                               policy-rules.ts): immutable tags, retention; the
  *                                               glob is the key's tail, so one listing finds the
@@ -76,6 +78,7 @@ export type Key =
   | { kind: 'authToken'; id: string }
   | { kind: 'authTokens' }
   | { kind: 'authSigningKey' }
+  | { kind: 'authIssuer' }
   | { kind: 'policy'; pattern: string }
   | { kind: 'policies' }
   | { kind: 'webhook'; id: string }
@@ -116,6 +119,7 @@ export function keyOf(key: Key): string {
     case 'authToken': return `auth/tokens/${key.id}`;
     case 'authTokens': return 'auth/tokens/';
     case 'authSigningKey': return 'auth/signing-key';
+    case 'authIssuer': return 'auth/issuer';
     case 'policy': return `policies/${key.pattern}`;
     case 'policies': return 'policies/';
     case 'webhook': return `webhooks/hooks/${key.id}`;

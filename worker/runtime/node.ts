@@ -14,7 +14,8 @@ import { ConfigError, readBool, readInt, registryConfigFromEnv, type EnvLike, ty
 import { checkedStore } from '../storage/checked.ts';
 import { createFsStore } from '../storage/fs.ts';
 import type { ObjectStore } from '../storage/types.ts';
-import { createAuthorizer, bootstrapAdmin } from '../auth/index.ts';
+import { authSettingsFromEnv, createAuthorizer, bootstrapAdmin } from '../auth/index.ts';
+import { unnamedServiceWarning } from '../auth/challenge.ts';
 import { runScheduledJob } from '../registry/scheduled.ts';
 import { Webhooks } from '../registry/webhooks/dispatcher.ts';
 import { createLogger, errorFields, lineSink, logLevelFromEnv, type Logger } from '../observe/logger.ts';
@@ -78,6 +79,8 @@ async function main(): Promise<void> {
   const { store, description } = await storeFromEnv(env, metrics);
   const log = lineSink(logger);
   const authorizer = createAuthorizer(store, env, { log });
+  const unnamed = unnamedServiceWarning(authSettingsFromEnv(env), host);
+  if (unnamed) logger.warn(unnamed);
   // What the first-start message prints runs as printed from the clone: `npx berth` is this
   // repository's own CLI (package.json "bin"), and stdin takes the password it asks for.
   const localUrl = `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
