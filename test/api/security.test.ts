@@ -13,6 +13,7 @@ import { peakRss, rawExchange, requestFrom } from '../support/raw-http.ts';
 import { exportPKCS8, generateKeyPair } from 'jose';
 import { testPort } from '../support/ports.ts';
 import { berth } from '../support/berth-cli.ts';
+import { errorCode, OCI_MANIFEST, RegistryClient } from '../support/registry-client.ts';
 
 const PORT = testPort(15260);
 const MiB = 1024 * 1024;
@@ -382,6 +383,22 @@ describe('security review regressions (Node server)', { timeout: 300_000 }, () =
       assert.equal(here.status, 200, 'control: the token works where it was issued');
       const there = await requestFrom(`${other.url}/v2/`, { host, headers: { Authorization: `Bearer ${token}` } });
       assert.equal(there.status, 401, 'the other deployment took the token');
+    });
+  });
+
+  describe('finding 11: names, the admin password and password hashing', () => {
+    it('a 255-character one-segment name is NAME_INVALID, not a 500; 254 characters work', async () => {
+      const client = new RegistryClient(base, ADMIN);
+      for (const name of ['a'.repeat(255), `team/${'b'.repeat(255)}`]) {
+        const res = await client.fetch(`/v2/${name}/blobs/uploads/`, { method: 'POST' });
+        assert.equal(res.status, 400, `${name.length} characters`);
+        assert.equal(await errorCode(res), 'NAME_INVALID');
+        const put = await client.fetch(`/v2/${name}/manifests/latest`, { method: 'PUT', headers: { 'Content-Type': OCI_MANIFEST }, body: '{}' });
+        assert.equal(await errorCode(put), 'NAME_INVALID');
+      }
+      const longest = 'c'.repeat(254);
+      await client.pushImage(longest, 'v1');
+      assert.equal((await client.fetch(`/v2/${longest}/tags/list`)).status, 200);
     });
   });
 

@@ -32,7 +32,7 @@ describe('repository names', () => {
     'foo---bar',
     'x1/y2',
     '0',
-    'a'.repeat(255),
+    'a'.repeat(254),
     `${'a'.repeat(127)}/${'b'.repeat(127)}`,
   ];
   for (const name of valid) {
@@ -44,6 +44,7 @@ describe('repository names', () => {
 
   const invalid: [string, string][] = [
     ['empty', ''],
+    ['a component of 255 characters (one file name in the fs store)', 'a'.repeat(255)],
     ['uppercase', 'Library/Alpine'],
     ['leading slash', '/alpine'],
     ['trailing slash', 'alpine/'],

@@ -12,6 +12,12 @@ export const TAG_PATTERN = /^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/;
 
 /** The spec lets registries limit names; 255 keeps `<host>/<name>:<tag>` usable by clients. */
 export const MAX_NAME_LENGTH = 255;
+/**
+ * A path component becomes one file name in the filesystem store (`catalog/<name>` ends in
+ * `<component>%`, storage/fs-keys.ts) and file names have at most 255 bytes on common
+ * filesystems: a 255-character component would fail there with a 500 instead of NAME_INVALID.
+ */
+export const MAX_NAME_COMPONENT_LENGTH = 254;
 
 export type Reference = { kind: 'tag'; tag: string } | { kind: 'digest'; digest: Digest };
 
@@ -25,7 +31,8 @@ export function isValidName(name: string): boolean {
     typeof name === 'string' &&
     name.length > 0 &&
     name.length <= MAX_NAME_LENGTH &&
-    NAME_PATTERN.test(name)
+    NAME_PATTERN.test(name) &&
+    name.split('/').every((component) => component.length <= MAX_NAME_COMPONENT_LENGTH)
   );
 }
 
