@@ -5,7 +5,8 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmod, mkdir, mkdtemp, readdir, stat, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { startNodeTarget, type NodeTarget } from '../support/target-node.ts';
@@ -399,6 +400,56 @@ describe('security review regressions (Node server)', { timeout: 300_000 }, () =
       const longest = 'c'.repeat(254);
       await client.pushImage(longest, 'v1');
       assert.equal((await client.fetch(`/v2/${longest}/tags/list`)).status, 200);
+    });
+
+    it('BERTH_ADMIN_PASSWORD shorter than 12 characters stops the start with one line', async () => {
+      const dir = await mkdtemp(path.join(os.tmpdir(), 'berth-short-'));
+      try {
+        const run = spawnSync(process.execPath, ['--import', 'tsx', 'worker/runtime/node.ts'], {
+          cwd: new URL('../..', import.meta.url),
+          env: { ...process.env, HOST: '127.0.0.1', PORT: String(PORT + 2), BERTH_DATA_DIR: dir, BERTH_ADMIN_PASSWORD: 'short-pw-11' },
+          encoding: 'utf8',
+          timeout: 60_000,
+        });
+        assert.equal(run.status, 1, run.stdout + run.stderr);
+        assert.match(run.stderr, /^berth: configuration error: BERTH_ADMIN_PASSWORD must have at least 12 characters\n$/m);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+
+    it('Node hashes with 600,000 PBKDF2 iterations and upgrades an older hash at the next login', async () => {
+      const dir = await mkdtemp(path.join(os.tmpdir(), 'berth-kdf-'));
+      const iterationsOf = async (account: string): Promise<number> => {
+        const record = await readFile(path.join(dir, 'objects', 'auth', 'users', `${account}%`), 'latin1');
+        return Number(/"passwordHash":"pbkdf2-sha256\$(\d+)\$/.exec(record)?.[1]);
+      };
+      const env = { BERTH_ADMIN_PASSWORD: ADMIN.password };
+      let server = await startNodeTarget({ port: PORT + 2, dataDir: dir, keepData: true, env: { ...env, BERTH_PBKDF2_ITERATIONS: '10000' } });
+      try {
+        const made = await fetch(`${server.url}/admin/users`, {
+          method: 'POST',
+          headers: { Authorization: basic(ADMIN.username, ADMIN.password), 'Content-Type': 'application/json' },
+          body: JSON.stringify({ account: 'old', password: 'old-password-1' }),
+        });
+        assert.equal(made.status, 201);
+        assert.equal(await iterationsOf('old'), 10_000);
+        await server.stop();
+        server = await startNodeTarget({ port: PORT + 2, dataDir: dir, env });
+        const login = (password: string) => fetch(`${server.url}/token?service=x`, { headers: { Authorization: basic('old', password) } });
+        assert.equal((await login('old-password-1')).status, 200);
+        assert.equal(await iterationsOf('old'), 600_000, 'upgraded at login');
+        assert.equal((await login('old-password-1')).status, 200, 'the upgraded hash verifies');
+        const fresh = await fetch(`${server.url}/admin/users`, {
+          method: 'POST',
+          headers: { Authorization: basic(ADMIN.username, ADMIN.password), 'Content-Type': 'application/json' },
+          body: JSON.stringify({ account: 'new', password: 'new-password-1' }),
+        });
+        assert.equal(fresh.status, 201);
+        assert.equal(await iterationsOf('new'), 600_000);
+      } finally {
+        await server.stop();
+      }
     });
   });
 

@@ -87,7 +87,8 @@ describe('token authorizer', () => {
   it('refuses bad settings with the variable named', () => {
     assert.throws(() => createAuthorizer(memoryStore(), { BERTH_AUTH: 'maybe' }), /BERTH_AUTH/);
     assert.throws(() => createAuthorizer(memoryStore(), { BERTH_TOKEN_TTL_SECONDS: '5' }), /BERTH_TOKEN_TTL_SECONDS/);
-    assert.throws(() => createAuthorizer(memoryStore(), { BERTH_PBKDF2_ITERATIONS: '500000' }), /BERTH_PBKDF2_ITERATIONS/);
+    assert.throws(() => createAuthorizer(memoryStore(), { BERTH_PBKDF2_ITERATIONS: '5000' }), /BERTH_PBKDF2_ITERATIONS/);
+    assert.throws(() => createAuthorizer(memoryStore(), { BERTH_PBKDF2_ITERATIONS: '500000' }, { runtime: { maxPbkdf2Iterations: 100_000 } }), /BERTH_PBKDF2_ITERATIONS/);
     assert.throws(() => createAuthorizer(memoryStore(), { BERTH_PUBLIC_REPOS: 'ok/*,BAD' }), /BERTH_PUBLIC_REPOS/);
   });
 });
@@ -128,5 +129,19 @@ describe('unnamed service', () => {
     assert.equal(unnamedServiceWarning(settings({ BERTH_PUBLIC_URL: 'https://r.example' }), '0.0.0.0'), null);
     assert.equal(unnamedServiceWarning(settings({ BERTH_SERVICE: 'r.example' }), '::'), null);
     assert.equal(unnamedServiceWarning(settings({ BERTH_AUTH: 'none' }), '0.0.0.0'), null);
+  });
+});
+
+describe('password settings per runtime', () => {
+  it('Node hashes with 600,000 PBKDF2 iterations; the Workers entry caps them at workerd\'s 100,000', () => {
+    assert.equal(authSettingsFromEnv({}).pbkdf2Iterations, 600_000);
+    assert.equal(authSettingsFromEnv({}, { maxPbkdf2Iterations: 100_000 }).pbkdf2Iterations, 100_000);
+    assert.throws(() => authSettingsFromEnv({ BERTH_PBKDF2_ITERATIONS: '600000' }, { maxPbkdf2Iterations: 100_000 }), /BERTH_PBKDF2_ITERATIONS/);
+    assert.equal(authSettingsFromEnv({ BERTH_PBKDF2_ITERATIONS: '2000000' }).pbkdf2Iterations, 2_000_000);
+  });
+
+  it('BERTH_ADMIN_PASSWORD needs 12 characters', () => {
+    assert.throws(() => authSettingsFromEnv({ BERTH_ADMIN_PASSWORD: 'eleven-char' }), /at least 12 characters/);
+    assert.equal(authSettingsFromEnv({ BERTH_ADMIN_PASSWORD: 'twelve-chars' }).adminPassword, 'twelve-chars');
   });
 });

@@ -9,11 +9,11 @@
  */
 import type { ObjectStore } from '../storage/types.ts';
 import { sha256, toHex } from './bytes.ts';
-import { burnPasswordCheck, verifyPassword } from './password.ts';
+import { burnPasswordCheck, hashIterations, hashPassword, verifyPassword } from './password.ts';
 import type { Identity } from './policy.ts';
 import { looksLikeRobotSecret, RobotTokenStore } from './robot-tokens.ts';
 import { LoginThrottle } from './throttle.ts';
-import { isValidAccount, UserStore } from './users.ts';
+import { isValidAccount, UserStore, type UserRecord } from './users.ts';
 
 export const CACHE_SECONDS = 30;
 const MAX_CACHE = 1000;
@@ -81,7 +81,30 @@ export class Accounts {
   private async checkPassword(username: string, password: string): Promise<Identity | null> {
     const user = isValidAccount(username) ? await this.users.get(username) : null;
     if (!user) return burnPasswordCheck(password, this.iterations).then(() => null);
-    return (await verifyPassword(password, user.passwordHash)) ? { kind: 'user', user } : null;
+    if (!(await verifyPassword(password, user.passwordHash))) return null;
+    return { kind: 'user', user: await this.upgradeHash(user, password) };
+  }
+
+  /**
+   * A hash made with fewer iterations than this deployment's setting (an older default, or a
+   * lower BERTH_PBKDF2_ITERATIONS) is made anew now that the password is known. The stamp stays:
+   * the password did not change, so refresh tokens and sessions live on. The record is read again
+   * just before the write and left alone if its hash changed meanwhile (a concurrent password
+   * change wins); a failed write only means the upgrade waits for the next login.
+   */
+  private async upgradeHash(user: UserRecord, password: string): Promise<UserRecord> {
+    const iterations = hashIterations(user.passwordHash);
+    if (iterations === null || iterations >= this.iterations) return user;
+    try {
+      const passwordHash = await hashPassword(password, this.iterations);
+      const current = await this.users.get(user.account);
+      if (!current || current.passwordHash !== user.passwordHash) return user;
+      const upgraded = { ...current, passwordHash };
+      await this.users.put(upgraded);
+      return upgraded;
+    } catch {
+      return user;
+    }
   }
 
   private async checkRobot(secret: string): Promise<Identity | null> {

@@ -8,7 +8,7 @@ import type { EnvLike } from '../config.ts';
 import type { ObjectStore } from '../storage/types.ts';
 import { randomBytes, toBase64Url } from './bytes.ts';
 import { hashPassword } from './password.ts';
-import { authSettingsFromEnv } from './settings.ts';
+import { authSettingsFromEnv, type AuthRuntime } from './settings.ts';
 import { newStamp, UserStore, type UserRecord } from './users.ts';
 
 export const ADMIN_ACCOUNT = 'admin';
@@ -19,10 +19,12 @@ export interface BootstrapOptions {
    * URL and passes one that runs as printed from the clone (`npx berth` runs its own CLI).
    */
   changePasswordCommand?: string;
+  /** What the runtime allows (the Workers entry caps PBKDF2 iterations). */
+  runtime?: AuthRuntime;
 }
 
 export async function bootstrapAdmin(store: ObjectStore, env: EnvLike, log: (line: string) => void, options: BootstrapOptions = {}): Promise<void> {
-  const settings = authSettingsFromEnv(env);
+  const settings = authSettingsFromEnv(env, options.runtime);
   if (settings.mode === 'none') return;
   const users = new UserStore(store);
   const existing = await users.get(ADMIN_ACCOUNT);

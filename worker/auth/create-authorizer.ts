@@ -8,7 +8,7 @@ import type { Authorizer } from './types.ts';
 
 /** Synchronous: the signing key is loaded on first use, so Node, workerd and Lambda build alike. */
 export function createAuthorizer(store: ObjectStore, env: EnvLike, options: AuthorizerOptions = {}): Authorizer {
-  const settings = authSettingsFromEnv(env);
+  const settings = authSettingsFromEnv(env, options.runtime);
   if (settings.mode === 'none') {
     options.log?.('berth auth: WARNING BERTH_AUTH=none — anyone who can reach this registry may push, pull and delete');
     return openAuthorizer();

@@ -4,6 +4,14 @@
  */
 import { ConfigError, readBool, readInt, readUrl, type EnvLike } from '../config.ts';
 import { DEFAULT_PBKDF2_ITERATIONS, MAX_PBKDF2_ITERATIONS, MIN_PBKDF2_ITERATIONS } from './password.ts';
+
+/** BERTH_ADMIN_PASSWORD guards the first admin account: no short ones. */
+export const MIN_ADMIN_PASSWORD_LENGTH = 12;
+
+/** What the runtime allows (each entry knows its own; workerd caps PBKDF2 iterations). */
+export interface AuthRuntime {
+  maxPbkdf2Iterations?: number;
+}
 import { globProblem } from './glob.ts';
 
 export interface AuthSettings {
@@ -27,6 +35,14 @@ export interface AuthSettings {
   adminPasswordReset: boolean;
 }
 
+function adminPassword(env: EnvLike): string | undefined {
+  const value = env.BERTH_ADMIN_PASSWORD || undefined;
+  if (value !== undefined && [...value].length < MIN_ADMIN_PASSWORD_LENGTH) {
+    throw new ConfigError(`BERTH_ADMIN_PASSWORD must have at least ${MIN_ADMIN_PASSWORD_LENGTH} characters`);
+  }
+  return value;
+}
+
 /** BERTH_ROBOT_TOKEN_MAX_TTL_SECONDS: 366 days by default; 0 lifts the maximum. */
 function robotTokenMax(env: EnvLike): number {
   const value = readInt(env, 'BERTH_ROBOT_TOKEN_MAX_TTL_SECONDS', 366 * 86_400, 0, 10 * 366 * 86_400);
@@ -34,7 +50,7 @@ function robotTokenMax(env: EnvLike): number {
   return value;
 }
 
-export function authSettingsFromEnv(env: EnvLike): AuthSettings {
+export function authSettingsFromEnv(env: EnvLike, runtime: AuthRuntime = {}): AuthSettings {
   const mode = (env.BERTH_AUTH ?? 'token').trim().toLowerCase() || 'token';
   if (mode !== 'token' && mode !== 'none') {
     throw new ConfigError(`BERTH_AUTH must be "token" or "none", got "${env.BERTH_AUTH}"`);
@@ -45,6 +61,7 @@ export function authSettingsFromEnv(env: EnvLike): AuthSettings {
     if (problem) throw new ConfigError(`BERTH_PUBLIC_REPOS has an invalid pattern "${pattern.slice(0, 300)}": ${problem}`);
   }
   const service = env.BERTH_SERVICE?.trim();
+  const maxIterations = runtime.maxPbkdf2Iterations ?? MAX_PBKDF2_ITERATIONS;
   if (service !== undefined && service !== '' && !/^[\x21-\x7e]{1,255}$/.test(service) || service?.includes('"')) {
     throw new ConfigError('BERTH_SERVICE must be printable ASCII without spaces or quotes');
   }
@@ -57,9 +74,9 @@ export function authSettingsFromEnv(env: EnvLike): AuthSettings {
     publicUrl: readUrl(env, 'BERTH_PUBLIC_URL'),
     trustProxy: readBool(env, 'BERTH_TRUST_PROXY', false),
     publicRepos,
-    pbkdf2Iterations: readInt(env, 'BERTH_PBKDF2_ITERATIONS', DEFAULT_PBKDF2_ITERATIONS, MIN_PBKDF2_ITERATIONS, MAX_PBKDF2_ITERATIONS),
+    pbkdf2Iterations: readInt(env, 'BERTH_PBKDF2_ITERATIONS', Math.min(DEFAULT_PBKDF2_ITERATIONS, maxIterations), MIN_PBKDF2_ITERATIONS, maxIterations),
     jwtPrivateKey: env.BERTH_JWT_PRIVATE_KEY?.trim() || undefined,
-    adminPassword: env.BERTH_ADMIN_PASSWORD || undefined,
+    adminPassword: adminPassword(env),
     adminPasswordReset: readBool(env, 'BERTH_ADMIN_PASSWORD_RESET', false),
   };
 }

@@ -15,13 +15,15 @@ import { clientAddress } from '../platform.ts';
 import { parseAuthorization } from './credentials.ts';
 import { isAdmin, Policy, subjectOf, type Identity } from './policy.ts';
 import { ADMIN_SCOPE, ALL_REPOSITORY_ACTIONS, covers } from './scope.ts';
-import type { AuthSettings } from './settings.ts';
+import type { AuthRuntime, AuthSettings } from './settings.ts';
 import { AccessTokenCache } from './token-cache.ts';
 import { loadSigningKey, type SigningKey } from './signing-key.ts';
 import type { AccessRequest, Authorizer, Principal } from './types.ts';
 
 export interface AuthorizerOptions {
   log?: (line: string) => void;
+  /** What the runtime allows (the Workers entry caps PBKDF2 iterations). */
+  runtime?: AuthRuntime;
 }
 
 /** Who sent a request, as far as its credentials prove. */

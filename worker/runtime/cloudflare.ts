@@ -18,6 +18,8 @@
 import type { ExecutionContext } from 'hono';
 import { createRegistry } from '../app.ts';
 import { bootstrapAdmin, createAuthorizer } from '../auth/index.ts';
+import { WORKERD_MAX_PBKDF2_ITERATIONS } from '../auth/password.ts';
+import type { AuthRuntime } from '../auth/settings.ts';
 import { ConfigError, readBool, registryConfigFromEnv, type EnvLike, type RegistryConfig } from '../config.ts';
 import { RegistryError, renderError } from '../oci/errors.ts';
 import { runScheduledJob } from '../registry/scheduled.ts';
@@ -127,6 +129,9 @@ async function buildStore(env: CloudflareEnv, vars: EnvLike): Promise<ObjectStor
 }
 
 
+/** workerd refuses PBKDF2 above 100,000 iterations: hash with that here (600,000 on Node). */
+const WORKERD_AUTH: AuthRuntime = { maxPbkdf2Iterations: WORKERD_MAX_PBKDF2_ITERATIONS };
+
 // Bindings do not change within an isolate, so the first request's env builds everything.
 let firstEnv: CloudflareEnv | undefined;
 
@@ -144,8 +149,8 @@ const app = once(async (): Promise<RegistryApp> => {
   const { vars, config, store, metrics } = await core();
   const logger = createLogger({ level: logLevelFromEnv(vars) });
   const log = lineSink(logger);
-  const authorizer = createAuthorizer(store, vars, { log });
-  await bootstrapAdmin(store, vars, log);
+  const authorizer = createAuthorizer(store, vars, { log, runtime: WORKERD_AUTH });
+  await bootstrapAdmin(store, vars, log, { runtime: WORKERD_AUTH });
   const accessLog = readBool(vars, 'BERTH_ACCESS_LOG', false);
   return createRegistry({ config, store, authorizer, logger, accessLog, metrics, platform: workersPlatform });
 });
