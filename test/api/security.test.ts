@@ -158,7 +158,8 @@ describe('security review regressions (Node server)', { timeout: 300_000 }, () =
 
   describe('finding 3: the signing key and password hashes must not be readable by other users', () => {
     it('every file of the store is 0600 and every directory 0700, old ones fixed at start', async () => {
-      // A login signs a token, so the signing key exists; the user records exist since before().
+      // A login signs a token, so the deployment's issuer id exists (the key itself is configured
+      // here, for finding 10); the user records exist since before().
       assert.equal((await fetch(`${base}/token?service=x`, { headers: { Authorization: basic('reader', 'reader-password-1') } })).status, 200);
       const seen: string[] = [];
       const walk = async (dir: string): Promise<void> => {
@@ -174,7 +175,7 @@ describe('security review regressions (Node server)', { timeout: 300_000 }, () =
         }
       };
       await walk(target.dataDir);
-      for (const file of ['objects/auth/signing-key%', 'objects/auth/users/reader%', 'objects/auth/leftover%']) {
+      for (const file of ['objects/auth/issuer%', 'objects/auth/users/reader%', 'objects/auth/leftover%']) {
         assert.ok(seen.includes(file), `${file} not found among ${seen.join(', ')}`);
       }
     });
