@@ -7,10 +7,11 @@
  * BERTH_BENCH_LOAD_SECONDS (3 per cell), BERTH_BENCH_LOAD_ROUNDS (1), BERTH_BENCH_SMALL_ROUNDS (1),
  * BERTH_BENCH_MIRROR_MB (100, the image pulled through the mirror), BERTH_BENCH_PORT
  * (15600: uses the next 16 ports, and +20/+21 for the verify phase), BERTH_BENCH_PHASES
- * (transfers,small,load,rss,mirror,push,verify,costs,worker: a subset; push is berth push vs
+ * (transfers,small,load,rss,mirror,push,verify,costs,worker,webhooks: a subset; push is berth push vs
  * skopeo copy and raw multipart, verify the hashing and read-back rates behind direct-upload
  * verification, costs the server CPU and store calls per operation, worker the Worker's CPU per
- * request in workerd; costs and worker feed the cost model), BERTH_BENCH_WORKER_REQUESTS (300
+ * request in workerd; costs and worker feed the cost model; webhooks manifest PUT latency with
+ * no hook, a healthy receiver and a dead one, on ports +30…+34), BERTH_BENCH_WORKER_REQUESTS (300
  * per request kind in workerd), BERTH_BENCH_LIST_SIZE (10000 tags and
  * repositories), BERTH_BENCH_MANIFEST_LAYERS (10000), BERTH_BENCH_COST_CPU_MS (500: server CPU
  * gathered per operation before dividing), BERTH_BENCH_COST_OPS (a comma-separated subset of the
@@ -38,6 +39,7 @@ import { operationCosts, type CostResult } from './costs.ts';
 import { costsMarkdown, costsText } from './cost-report.ts';
 import { costModel, costModelMarkdown, type CallsByOp } from './cost-model.ts';
 import { workerCpu, workerCpuMarkdown, workerCpuText, type WorkerCpu } from './worker-report.ts';
+import { webhookRounds, webhookTable } from './webhook-phase.ts';
 import type { S3Server } from '../support/s3-server.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -59,7 +61,7 @@ const settings = {
   smallRounds: envInt('BERTH_BENCH_SMALL_ROUNDS', 1, 1, 10),
   mirrorMb: envInt('BERTH_BENCH_MIRROR_MB', 100, 1, 4096),
   port: envInt('BERTH_BENCH_PORT', 15600, 1024, 65000),
-  phases: new Set((process.env.BERTH_BENCH_PHASES ?? 'transfers,small,load,rss,mirror,push,verify,costs,worker').split(',').map((p) => p.trim())),
+  phases: new Set((process.env.BERTH_BENCH_PHASES ?? 'transfers,small,load,rss,mirror,push,verify,costs,worker,webhooks').split(',').map((p) => p.trim())),
   listSize: envInt('BERTH_BENCH_LIST_SIZE', 10_000, 10, 100_000),
   manifestLayers: envInt('BERTH_BENCH_MANIFEST_LAYERS', 10_000, 10, 100_000),
   costCpuMs: envInt('BERTH_BENCH_COST_CPU_MS', 500, 10, 60_000),
@@ -110,6 +112,7 @@ async function main(): Promise<void> {
   const tables = newTables(settings.sizeMb);
   const mirrorPulls = mirrorTable(settings.mirrorMb);
   const pushTables = newPushTables(settings.sizeMb);
+  const webhookLatency = webhookTable(50);
   let hashRates: HashRates | undefined;
   const servedByBerthS3: number[] = [];
   let loadRows: LoadRow[] = [];
@@ -190,6 +193,10 @@ async function main(): Promise<void> {
       }, log);
     }
     for (const [id, pid] of Object.entries(pids)) runPeak[id] = rss.peak(pid) / MB;
+    if (settings.phases.has('webhooks')) {
+      log(`\n== manifest PUT latency with and without a webhook: ${settings.rounds} interleaved rounds`);
+      await webhookRounds({ port: p + 30, rounds: settings.rounds, perRound: 50, table: webhookLatency, log });
+    }
     if (settings.phases.has('worker')) {
       log('\n== the Worker in workerd (wrangler dev, local R2): CPU per request from the isolate\'s CPU profile');
       worker = await workerCpu(p, log);
@@ -206,7 +213,7 @@ async function main(): Promise<void> {
     process.off('SIGTERM', onSignal);
   }
 
-  const allTables: Table[] = [...Object.values(tables), mirrorPulls, ...Object.values(pushTables)].filter((t) => Object.keys(t.samples).length > 0);
+  const allTables: Table[] = [...Object.values(tables), mirrorPulls, ...Object.values(pushTables), webhookLatency].filter((t) => Object.keys(t.samples).length > 0);
   for (const table of allTables) log(textTable(table));
   if (loadRows.length) log(loadText(loadRows));
   if (costs) log(costsText(costs));

@@ -18,7 +18,7 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const COUNTED_SERVER = fileURLToPath(new URL('./counted-server.ts', import.meta.url));
 export const BENCH_ADMIN = { username: 'admin', password: 'bench-admin-password-1' };
 /** Every repository the bench touches: one token covers the whole run. */
-export const BENCH_REPOS = ['bench/big', 'bench/small', 'bench/load', 'bench/finish', 'bench/ops', 'bench/tags', 'bench/layers'];
+export const BENCH_REPOS = ['bench/big', 'bench/small', 'bench/load', 'bench/finish', 'bench/ops', 'bench/tags', 'bench/layers', 'bench/hooks'];
 
 export interface RegistrySystem {
   id: string;

@@ -19,7 +19,7 @@
  */
 import type { ObjectStore } from '../../storage/types.ts';
 import type { Logger } from '../../observe/logger.ts';
-import { mapLimit } from '../concurrency.ts';
+import { KeyedLimiter, mapLimit } from '../concurrency.ts';
 import type { Clock } from '../tag-writes.ts';
 import { nextAttemptAt } from './backoff.ts';
 import { Deliveries, MAX_KEPT_ATTEMPTS, type Attempt, type DeliveryRecord } from './deliveries.ts';
@@ -49,6 +49,11 @@ const IN_TASK_RETRY_MS = 20_000;
 /** A lease outlives one attempt by this much. */
 const LEASE_MARGIN_MS = 5_000;
 const SWEEP_CONCURRENCY = 4;
+/**
+ * Attempts in flight per hook in one instance: a receiver that hangs holds this many sockets
+ * (each for ATTEMPT_TIMEOUT_MS), not one per push; the other deliveries wait their turn.
+ */
+const ATTEMPTS_PER_HOOK = 4;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
@@ -61,6 +66,7 @@ export class Webhooks {
   /** Identifies this instance in `source.instanceID`. */
   private readonly instanceId = crypto.randomUUID();
   private readonly scheduled = new Map<string, ReturnType<typeof setTimeout>>();
+  private readonly perHook = new KeyedLimiter(ATTEMPTS_PER_HOOK);
 
   constructor(store: ObjectStore, options: WebhooksOptions = {}) {
     this.hooks = new WebhookStore(store);
@@ -148,7 +154,7 @@ export class Webhooks {
 
   private send(hook: WebhookRecord, record: DeliveryRecord): Promise<Attempt> {
     const action = (JSON.parse(record.body) as Envelope).events[0]?.action ?? 'push';
-    return sendOnce({ hook, body: record.body, deliveryId: `${record.hookId}/${record.seq}`, action, now: this.clock });
+    return this.perHook.run(hook.id, () => sendOnce({ hook, body: record.body, deliveryId: `${record.hookId}/${record.seq}`, action, now: this.clock }));
   }
 
   private async save(hook: WebhookRecord, record: DeliveryRecord): Promise<void> {
