@@ -17,7 +17,6 @@ const TABLE: [Key, string][] = [
   [{ kind: 'uploadSession', uploadId: 'u1' }, 'uploads/u1/session'],
   [{ kind: 'uploadTail', uploadId: 'u1', end: 42 }, 'uploads/u1/tail.42'],
   [{ kind: 'uploads' }, 'uploads/'],
-  [{ kind: 'uploadFiles', uploadId: 'u1' }, 'uploads/u1/'],
   [{ kind: 'directUpload', uploadId: 'u1' }, 'direct-uploads/u1'],
   [{ kind: 'directUploads' }, 'direct-uploads/'],
   [{ kind: 'blobRecords' }, 'blobs/'],

@@ -8,6 +8,7 @@
 import type { ObjectStore, PresignOptions, StoredObject } from '../storage/types.ts';
 import type { ParsedDigest } from '../oci/digest.ts';
 import { keyOf } from './keys.ts';
+import { markRepository } from './catalog-entries.ts';
 import { readJson, writeJson } from './json-objects.ts';
 
 /** What both a blob record and a repository link hold. */
@@ -32,7 +33,7 @@ export class Blobs {
 
   async link(repo: string, digest: ParsedDigest, location: BlobLocation): Promise<void> {
     await writeJson(this.store, keyOf({ kind: 'layerLink', repo, digest }), location);
-    await this.store.put(keyOf({ kind: 'catalogEntry', repo }), '', { ifNoneMatch: true });
+    await markRepository(this.store, repo);
   }
 
   /** Removes the repository's link; the bytes stay for other repositories (and for GC). */

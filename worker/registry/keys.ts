@@ -58,7 +58,6 @@ export type Key =
   | { kind: 'uploadSession'; uploadId: string }
   | { kind: 'uploadTail'; uploadId: string; end: number }
   | { kind: 'uploads' }
-  | { kind: 'uploadFiles'; uploadId: string }
   | { kind: 'directUpload'; uploadId: string }
   | { kind: 'directUploads' }
   | { kind: 'blobRecords' }
@@ -99,7 +98,6 @@ export function keyOf(key: Key): string {
     case 'uploadSession': return `uploads/${key.uploadId}/session`;
     case 'uploadTail': return `uploads/${key.uploadId}/tail.${key.end}`;
     case 'uploads': return 'uploads/';
-    case 'uploadFiles': return `uploads/${key.uploadId}/`;
     case 'directUpload': return `direct-uploads/${key.uploadId}`;
     case 'directUploads': return 'direct-uploads/';
     case 'blobRecords': return 'blobs/';

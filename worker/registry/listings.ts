@@ -10,6 +10,7 @@ import { MAX_PAGE } from '../oci/pagination.ts';
 import { afterPrefix, keyOf } from './keys.ts';
 import { readJson } from './json-objects.ts';
 import { listKeyPages } from './list-pages.ts';
+import { repositoryExists } from './catalog-entries.ts';
 import { mapLimit } from './concurrency.ts';
 
 export interface NamePage {
@@ -80,10 +81,6 @@ export async function listRepositoriesWhere(
     if (!batch.more) return { names, more: false };
     if (examined >= budget) return { names, more: true, next: last };
   }
-}
-
-export async function repositoryExists(store: ObjectStore, repo: string): Promise<boolean> {
-  return (await store.head(keyOf({ kind: 'catalogEntry', repo }))) !== null;
 }
 
 /** Every referrer descriptor of `subject` in `repo`, optionally only those of one artifactType. */

@@ -16,6 +16,7 @@ import { parseDigest } from '../oci/digest.ts';
 import { afterPrefix, keyOf } from './keys.ts';
 import { readBytes, readJson, writeJson } from './json-objects.ts';
 import { listPages } from './list-pages.ts';
+import { markRepository, repositoryExists } from './catalog-entries.ts';
 import { readWholeObject } from '../storage/whole-reads.ts';
 import type { Blobs } from './blobs.ts';
 import { mapLimit } from './concurrency.ts';
@@ -125,7 +126,7 @@ export class Manifests {
     await this.store.put(keyOf({ kind: 'manifest', repo, digest }), body, { contentType: manifest.mediaType });
     await this.indexSubject(repo, digest, manifest, body.byteLength);
     await this.tagWrites.write(repo, tags, digest, policy, { mediaType: manifest.mediaType, size: body.byteLength });
-    await this.store.put(keyOf({ kind: 'catalogEntry', repo }), '', { ifNoneMatch: true });
+    await markRepository(this.store, repo);
     const stored = { digest, mediaType: manifest.mediaType, size: body.byteLength };
     return manifest.subject ? { ...stored, subject: manifest.subject } : stored;
   }
@@ -137,7 +138,7 @@ export class Manifests {
   async putFetched(repo: string, digest: ParsedDigest, body: Uint8Array<ArrayBuffer>, manifest: ParsedManifest): Promise<StoredManifest> {
     await this.store.put(keyOf({ kind: 'manifest', repo, digest }), body, { contentType: manifest.mediaType });
     await this.indexSubject(repo, digest, manifest, body.byteLength);
-    await this.store.put(keyOf({ kind: 'catalogEntry', repo }), '', { ifNoneMatch: true });
+    await markRepository(this.store, repo);
     return { digest, mediaType: manifest.mediaType, size: body.byteLength, body };
   }
 
@@ -156,7 +157,7 @@ export class Manifests {
 
   /** True when Berth holds a repository of that name (pushed, mounted or mirrored into). */
   async holds(repo: string): Promise<boolean> {
-    return (await this.store.head(keyOf({ kind: 'catalogEntry', repo }))) !== null;
+    return repositoryExists(this.store, repo);
   }
 
   /** A manifest with a `subject` is listed under the subject for the referrers API. */

@@ -244,13 +244,17 @@ export class Uploads {
     return bytes && bytes.byteLength === length ? bytes : null;
   };
 
-  /** Tails first, the session last: until the session goes, the cleanup job can find the rest. */
+  /**
+   * The tail the session names first, the session last. A tail a failed request left behind (it
+   * goes before the session it would have been named by) is not looked for here: once the
+   * session is gone the cleanup job removes every tail of the upload as an orphan (cleanup.ts).
+   * Listing the upload's objects instead cost a LIST per upload, billed as a write on S3 and R2.
+   */
   private async removeSessionObjects(session: UploadSession): Promise<void> {
-    const sessionKey = keyOf({ kind: 'uploadSession', uploadId: session.id });
-    const prefix = keyOf({ kind: 'uploadFiles', uploadId: session.id });
-    const { objects } = await this.store.list({ prefix, limit: 1000 });
-    await Promise.all(objects.filter((o) => o.key !== sessionKey).map((o) => this.store.delete(o.key)));
-    await this.store.delete(sessionKey);
+    if (session.size > session.tailOffset) {
+      await this.store.delete(keyOf({ kind: 'uploadTail', uploadId: session.id, end: session.size }));
+    }
+    await this.store.delete(keyOf({ kind: 'uploadSession', uploadId: session.id }));
   }
 
   private async save(session: UploadSession): Promise<void> {

@@ -9,7 +9,7 @@ import { globMatches, isValidGlob } from '../../auth/glob.ts';
 import { afterPrefix, keyOf } from '../keys.ts';
 import { readJson, writeJson } from '../json-objects.ts';
 import { mapLimit } from '../concurrency.ts';
-import { listPages } from '../list-pages.ts';
+import { listKeyPages } from '../list-pages.ts';
 import { EVENT_ACTIONS, isEventAction, type EventAction } from './envelope.ts';
 import { checkTarget } from './targets.ts';
 
@@ -93,7 +93,7 @@ export class WebhookStore {
     if (this.cached && this.cached.until > Date.now()) return this.cached.hooks;
     const prefix = keyOf({ kind: 'webhooks' });
     const ids: string[] = [];
-    for await (const page of listPages(this.store, prefix)) ids.push(...page.map((o) => afterPrefix(o.key, prefix)));
+    for await (const keys of listKeyPages(this.store, prefix)) ids.push(...keys.map((key) => afterPrefix(key, prefix)));
     const hooks = (await mapLimit(ids.filter(isHookId), 8, (id) => this.get(id))).filter((h): h is WebhookRecord => h !== null);
     this.cached = { hooks, until: Date.now() + WebhookStore.CACHE_MS };
     return hooks;
