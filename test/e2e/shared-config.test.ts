@@ -22,7 +22,6 @@ import { ADMIN, BASE_ENV } from '../support/targets.ts';
 import { testPort } from '../support/ports.ts';
 
 const PORT = testPort(15440);
-// Short: podman refuses a runroot path longer than 50 characters.
 const WORK = resolve('.tmp', 'e2e-shared');
 const CLIENTS = ['docker', 'podman', 'skopeo'] as const;
 type Client = (typeof CLIENTS)[number];

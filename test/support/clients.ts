@@ -4,13 +4,18 @@
  * Each client gets its own config under a work directory so a test run never reads or writes
  * the machine's ~/.docker, /var/lib/containers or auth files:
  *   - docker: DOCKER_CONFIG=<work>/docker-config (logins land there);
- *   - podman: --root/--runroot under <work>/podman, auth file <work>/containers-auth.json;
+ *   - podman: --root under <work>/podman, auth file <work>/containers-auth.json; its --runroot
+ *     lives under the system temp directory instead, named after the work directory, because
+ *     podman refuses a runroot path longer than 50 characters (a clone in a deep directory would
+ *     otherwise fail every podman step);
  *   - skopeo: the same auth file, though the tests pass --src-creds/--dest-creds explicitly.
  * Podman flags are the ones that run rootful podman inside a CI container.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 
 export interface RunResult {
   code: number;
@@ -103,10 +108,16 @@ export class Clients {
   readonly dockerEnv: Record<string, string>;
   readonly authFile: string;
   private readonly podmanRoot: string;
+  private readonly podmanRunRoot: string;
 
   constructor(readonly workDir: string) {
     const dockerConfig = join(workDir, 'docker-config');
     this.podmanRoot = join(workDir, 'podman');
+    // The same work directory always maps to the same runroot: podman records the runroot in
+    // the database under --root and refuses a different one on the next run.
+    const id = createHash('sha256').update(resolve(workDir)).digest('hex').slice(0, 12);
+    this.podmanRunRoot = join(tmpdir(), `berth-podman-${id}`);
+    mkdirSync(this.podmanRunRoot, { recursive: true, mode: 0o700 });
     mkdirSync(dockerConfig, { recursive: true });
     mkdirSync(this.podmanRoot, { recursive: true });
     this.dockerEnv = { DOCKER_CONFIG: dockerConfig };
@@ -129,7 +140,7 @@ export class Clients {
   private podmanArgs(args: string[]): string[] {
     return [
       '--root', join(this.podmanRoot, 'root'),
-      '--runroot', join(this.podmanRoot, 'run'),
+      '--runroot', this.podmanRunRoot,
       '--storage-driver', 'vfs',
       '--cgroup-manager', 'cgroupfs',
       '--events-backend', 'file',
