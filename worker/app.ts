@@ -17,7 +17,8 @@ import type { AccessRequest, Action, Authorizer, Principal } from './auth/types.
 import { RegistryError, renderError } from './oci/errors.ts';
 import { assertName, isValidName } from './oci/reference.ts';
 import { tryParseDigest } from './oci/digest.ts';
-import { ROUTE_METHODS, matchV2Route, type V2Route } from './oci/routes.ts';
+import { hasDotSegment } from './http/dot-segments.ts';
+import { ROUTE_METHODS, matchV2Route, nearMiss, type V2Route } from './oci/routes.ts';
 import { Registry } from './registry/registry.ts';
 import { apiVersionCheck } from './routes/base.ts';
 import { deleteBlob, getBlob } from './routes/blobs.ts';
@@ -95,6 +96,11 @@ export function createRegistry(options: RegistryOptions): Hono<AppEnv> {
     await next();
     c.res.headers.set('Docker-Distribution-API-Version', 'registry/2.0');
   });
+  app.use('*', async (c, next) => {
+    const target = platform.requestTarget(c);
+    if (target !== undefined && hasDotSegment(target)) throw dotSegmentRefusal(c.req.path);
+    await next();
+  });
 
   app.get('/healthz', () => healthz());
   app.get('/readyz', (c) => readyz(c, options.draining ?? (() => false)));
@@ -116,6 +122,14 @@ export function createRegistry(options: RegistryOptions): Hono<AppEnv> {
     return renderError(new RegistryError('INTERNAL_ERROR'), c.req.method);
   });
   return app;
+}
+
+/** A path with `.` or `..` segments (http/dot-segments.ts) acts on nothing. */
+function dotSegmentRefusal(normalizedPath: string): RegistryError {
+  const message = 'the path has "." or ".." segments; send the path without them';
+  return normalizedPath === '/v2' || normalizedPath.startsWith('/v2/')
+    ? new RegistryError('NAME_INVALID', message)
+    : new RegistryError('INVALID_REQUEST', message);
 }
 
 /** The token endpoint and the admin API (README "Authentication"), which exist with token auth. */
@@ -182,8 +196,12 @@ function mountWebUi(app: Hono<AppEnv>, authorizer: Authorizer, logger: Logger): 
 }
 
 async function dispatch(c: Context<AppEnv>, authorizer: Authorizer): Promise<Response> {
-  let route = matchV2Route(new URL(c.req.url).pathname);
-  if (!route) throw new RegistryError('NOT_FOUND', 'no such registry endpoint');
+  const pathname = new URL(c.req.url).pathname;
+  let route = matchV2Route(pathname);
+  if (!route) {
+    const miss = nearMiss(pathname, c.req.method);
+    throw miss ? new RegistryError(miss.code, miss.message) : new RegistryError('NOT_FOUND', 'no such registry endpoint');
+  }
   const method = c.req.method;
   const allowed = ROUTE_METHODS[route.kind];
   if (!allowed.includes(method)) {

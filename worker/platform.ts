@@ -1,6 +1,6 @@
 /**
- * What the runtime knows that the app cannot learn from a Request: the peer's address and how to
- * keep work running after the response. Each entry in `worker/runtime/` passes its own; nothing
+ * What the runtime knows that the app cannot learn from a Request: the peer's address, the path
+ * as the client sent it, and how to keep work running after the response. Each entry in `worker/runtime/` passes its own; nothing
  * below `worker/runtime/` reads a platform's objects (`c.env.incoming`, `navigator`) itself.
  */
 import type { Context } from 'hono';
@@ -14,6 +14,11 @@ export interface Platform {
    */
   clientAddress(c: Context): string | undefined;
   /**
+   * The request target as the client sent it, before the runtime parsed it into a URL (which
+   * resolves `.` and `..` segments), when the runtime keeps it; undefined otherwise.
+   */
+  requestTarget(c: Context): string | undefined;
+  /**
    * Keeps `task` running after the response is sent (Workers: `waitUntil`). Failures are the
    * task's own business: it must catch and log them.
    */
@@ -24,6 +29,7 @@ export interface Platform {
 export const plainPlatform: Platform = {
   name: 'test',
   clientAddress: () => undefined,
+  requestTarget: () => undefined,
   waitUntil: (_c, task) => void task.catch(() => undefined),
 };
 

@@ -197,7 +197,7 @@ DEPLOYMENTS.forEach((deployment, index) => {
         [JSON.stringify({ digest: sha256('x'), size: 0 }), 400, 'SIZE_INVALID'],
         [JSON.stringify({ digest: sha256('x'), size: 1.5 }), 400, 'SIZE_INVALID'],
         [JSON.stringify({ digest: sha256('x'), size: 5 * 1024 * 1024 * MiB + 1 }), 400, 'SIZE_INVALID'],
-        [JSON.stringify({ digest: sha256('x'), size: 5 }).padEnd(20_000, ' '), 413, 'PAYLOAD_TOO_LARGE'],
+        [JSON.stringify({ digest: sha256('x'), size: 5 }).padEnd(20_000, ' '), 413, 'BLOB_UPLOAD_INVALID'],
       ];
       for (const [body, status, code] of cases) {
         const res = await post(body);

@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { buildLambda } from '../../infra/aws/build.ts';
 import { startLambdaTarget, type LambdaTarget } from '../support/target-lambda.ts';
+import { requestPath } from '../support/raw-http.ts';
 import { testPort } from '../support/ports.ts';
 
 // This suite's ports: 15520/15521 (source, streaming), 15524/15525 (bundle), 15528/15529 (buffered).
@@ -185,7 +186,7 @@ describe('Berth on Lambda (Function URL bridge, S3)', { timeout: 240_000 }, () =
     assert.equal(refused.status, 413);
     assert.match(refused.headers.get('content-type') ?? '', /application\/json/);
     const body = (await refused.json()) as { errors: { code: string; message: string; detail?: { limit?: number } }[] };
-    assert.equal(body.errors[0]?.code, 'PAYLOAD_TOO_LARGE');
+    assert.equal(body.errors[0]?.code, 'BLOB_UPLOAD_INVALID');
     assert.match(body.errors[0]!.message, new RegExp(String(CHUNK)));
     assert.equal(body.errors[0]?.detail?.limit, CHUNK);
 
@@ -249,6 +250,17 @@ describe('Berth on Lambda (Function URL bridge, S3)', { timeout: 240_000 }, () =
     assert.equal(headRes.status, 200);
     assert.equal(headRes.headers.get('content-length'), String(manifest.length));
 
+    const tags = await call(`/v2/${REPO}/tags/list`);
+    assert.deepEqual(await tags.json(), { name: REPO, tags: ['v1'] });
+  });
+
+  it('refuses a path with dot segments (from the event\'s rawPath) with NAME_INVALID, acting on nothing', async () => {
+    const headers = { Authorization: `Bearer ${token}`, 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' };
+    for (const path of [`/v2/x/../${REPO}/manifests/dots`, `/v2/x/%2e%2e/${REPO}/manifests/dots`, `/v2/${REPO}/./manifests/dots`]) {
+      const res = await requestPath(target.url, { method: 'PUT', path, headers, body: '{}' });
+      assert.equal(res.status, 400, `${path}: ${res.text}`);
+      assert.equal((JSON.parse(res.text) as { errors: { code: string }[] }).errors[0]?.code, 'NAME_INVALID');
+    }
     const tags = await call(`/v2/${REPO}/tags/list`);
     assert.deepEqual(await tags.json(), { name: REPO, tags: ['v1'] });
   });

@@ -244,7 +244,7 @@ selectedTargets().forEach((spec, index) => {
           const { status, body } = await streamedPatch(client.resolve(location), blob, streamed ? headers : { ...headers, 'Content-Length': String(size) });
           assert.equal(status, 413, body);
           const error = (JSON.parse(body) as { errors: { code: string; message: string; detail: { limit: number } }[] }).errors[0]!;
-          assert.equal(error.code, 'PAYLOAD_TOO_LARGE');
+          assert.equal(error.code, 'BLOB_UPLOAD_INVALID');
           assert.equal(error.detail.limit, spec.maxBodyBytes);
           assert.match(error.message, new RegExp(String(spec.maxBodyBytes)));
           assert.match(error.message, /npm run berth -- --url http:\/\/127\.0\.0\.1:\d+ push docker-daemon:IMAGE:TAG limit\/app:TAG/, 'the 413 gives the berth push command');

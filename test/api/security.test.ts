@@ -10,7 +10,7 @@ import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'n
 import os from 'node:os';
 import path from 'node:path';
 import { startNodeTarget, type NodeTarget } from '../support/target-node.ts';
-import { peakRss, rawExchange, requestFrom } from '../support/raw-http.ts';
+import { peakRss, rawExchange, requestFrom, requestPath } from '../support/raw-http.ts';
 import { exportPKCS8, generateKeyPair } from 'jose';
 import { testPort } from '../support/ports.ts';
 import { berth } from '../support/berth-cli.ts';
@@ -451,6 +451,82 @@ describe('security review regressions (Node server)', { timeout: 300_000 }, () =
       } finally {
         await server.stop();
       }
+    });
+  });
+
+  describe('hostile input: protocol gaps', () => {
+    const codeOf = (text: string): string | undefined => {
+      try {
+        return (JSON.parse(text) as { errors?: { code?: string }[] }).errors?.[0]?.code;
+      } catch {
+        return undefined;
+      }
+    };
+
+    it('a path with dot segments, plain or percent-encoded, is NAME_INVALID and acts on nothing', async () => {
+      const client = new RegistryClient(base, ADMIN);
+      const { body } = await client.pushImage('probe/hostile', 'v1');
+      const auth = { Authorization: basic(ADMIN.username, ADMIN.password) };
+      const put = { ...auth, 'Content-Type': OCI_MANIFEST };
+      for (const [method, path, headers] of [
+        ['PUT', '/v2/x/../probe/hostile/manifests/t1', put],
+        ['PUT', '/v2/x/%2e%2e/probe/hostile/manifests/t2', put],
+        ['PUT', '/v2/x/.%2E/probe/hostile/manifests/t3', put],
+        ['PUT', '/v2/probe/hostile/./manifests/t4', put],
+        ['GET', '/v2/probe/hostile/./tags/list', auth],
+        ['GET', '/v2/probe/x/../hostile/tags/list', auth],
+        ['DELETE', '/v2/x/../probe/hostile/manifests/v1', auth],
+        ['POST', '/v2/x/../probe/hostile/blobs/uploads/', auth],
+      ] as const) {
+        const res = await requestPath(base, { method, path, headers, body: method === 'PUT' ? body : undefined });
+        assert.equal(res.status, 400, `${method} ${path}: ${res.text}`);
+        assert.equal(codeOf(res.text), 'NAME_INVALID', `${method} ${path}`);
+      }
+      const tags = await client.fetch('/v2/probe/hostile/tags/list');
+      assert.deepEqual(((await tags.json()) as { tags: string[] }).tags, ['v1'], 'no tag was written, none deleted');
+      const outside = await requestPath(base, { path: '/ui/../v2/', headers: auth });
+      assert.equal(outside.status, 400, 'outside /v2 too');
+      const control = await requestPath(base, { path: '/v2/probe/hostile/tags/list?last=..', headers: auth });
+      assert.equal(control.status, 200, `dots in the query are data: ${control.text}`);
+    });
+
+    it("a reference with a '/' and digests of unsupported algorithms answer the spec's codes", async () => {
+      const client = new RegistryClient(base, ADMIN);
+      await client.pushImage('probe/codes', 'v1');
+      const md5 = 'md5:d41d8cd98f00b204e9800998ecf8427e';
+      const sha999 = `sha999:${'a'.repeat(64)}`;
+      const cases: [string, string, number, string][] = [
+        ['GET', '/v2/probe/codes/manifests/a/b', 404, 'MANIFEST_UNKNOWN'],
+        ['HEAD', '/v2/probe/codes/manifests/a/b', 404, ''],
+        ['DELETE', '/v2/probe/codes/manifests/a/b', 404, 'MANIFEST_UNKNOWN'],
+        ['PUT', '/v2/probe/codes/manifests/a/b', 400, 'MANIFEST_INVALID'],
+        ['GET', '/v2/probe/codes/blobs/a/b', 404, 'BLOB_UNKNOWN'],
+        ['GET', '/v2/probe/codes/blobs/uploads/some-id/more', 404, 'BLOB_UPLOAD_UNKNOWN'],
+        ['GET', `/v2/probe/codes/manifests/${md5}`, 404, 'MANIFEST_UNKNOWN'],
+        ['DELETE', `/v2/probe/codes/manifests/${sha999}`, 404, 'MANIFEST_UNKNOWN'],
+        ['GET', `/v2/probe/codes/blobs/${md5}`, 404, 'BLOB_UNKNOWN'],
+        ['HEAD', `/v2/probe/codes/blobs/${sha999}`, 404, ''],
+        ['DELETE', `/v2/probe/codes/blobs/${md5}`, 404, 'BLOB_UNKNOWN'],
+        ['PUT', `/v2/probe/codes/manifests/${md5}`, 400, 'DIGEST_INVALID'],
+        ['POST', `/v2/probe/codes/blobs/uploads/?digest=${md5}`, 400, 'DIGEST_INVALID'],
+        ['GET', `/v2/probe/codes/referrers/${sha999}`, 400, 'DIGEST_INVALID'],
+        ['GET', '/v2/probe/codes/blobs/sha256:nothex', 400, 'DIGEST_INVALID'],
+      ];
+      for (const [method, path, status, code] of cases) {
+        const res = await client.fetch(path, { method, ...(method === 'PUT' || method === 'POST' ? { body: '{}', headers: { 'Content-Type': OCI_MANIFEST } } : {}) });
+        assert.equal(res.status, status, `${method} ${path}`);
+        if (code) assert.equal(await errorCode(res), code, `${method} ${path}`);
+      }
+      const tags = await client.fetch('/v2/probe/codes/tags/list');
+      assert.deepEqual(((await tags.json()) as { tags: string[] }).tags, ['v1']);
+    });
+
+    it('an oversized manifest is 413 with MANIFEST_INVALID, a code of the spec', async () => {
+      const client = new RegistryClient(base, ADMIN);
+      const huge = JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, padding: 'x'.repeat(4 * MiB + 1) });
+      const res = await client.putManifest('probe/codes', 'huge', huge);
+      assert.equal(res.status, 413);
+      assert.equal(await errorCode(res), 'MANIFEST_INVALID');
     });
   });
 

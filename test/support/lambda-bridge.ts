@@ -111,7 +111,8 @@ export function toEvent(req: IncomingMessage, body: Buffer): Record<string, unkn
   const event: Record<string, unknown> = {
     version: '2.0',
     routeKey: '$default',
-    rawPath: url.pathname,
+    // As sent (dot segments included): the entry must see what the client asked for.
+    rawPath: (req.url ?? '/').split('?')[0],
     rawQueryString,
     headers,
     requestContext: {

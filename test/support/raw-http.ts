@@ -118,3 +118,27 @@ export function requestFrom(
     }, reject);
   });
 }
+
+/**
+ * One request whose path goes on the wire exactly as given: fetch and `http.request(url)` parse
+ * the URL first, which resolves `.` and `..` segments before anything is sent.
+ */
+export function requestPath(
+  base: string,
+  options: { method?: string; path: string; headers?: Record<string, string>; body?: string | Uint8Array },
+): Promise<SimpleResponse> {
+  const { hostname, port } = new URL(base);
+  return new Promise((resolve, reject) => {
+    import('node:http').then(({ request }) => {
+      const req = request({ hostname, port, method: options.method ?? 'GET', path: options.path, headers: options.headers }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
+      });
+      req.on('error', reject);
+      req.setTimeout(60_000, () => req.destroy(new Error(`no answer for ${options.path} within 60 s`)));
+      req.end(options.body);
+    }, reject);
+  });
+}

@@ -60,7 +60,7 @@ function setup(options: { store?: ObjectStore; metrics?: Metrics; draining?: () 
     accessLog: true,
     metrics,
     metricsToken: TOKEN,
-    platform: { name: 'test', clientAddress: () => '192.0.2.7', waitUntil: () => {} },
+    platform: { name: 'test', clientAddress: () => '192.0.2.7', requestTarget: () => undefined, waitUntil: () => {} },
     draining: options.draining,
   });
   return { app, lines, metrics };

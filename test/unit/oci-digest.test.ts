@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { isDigest, parseDigest, sha256Digest, tryParseDigest } from '../../worker/oci/digest.ts';
+import { isDigest, parseDigest, parseDigestToRead, sha256Digest, tryParseDigest } from '../../worker/oci/digest.ts';
 import { RegistryError } from '../../worker/oci/errors.ts';
 
 const HEX64 = 'a'.repeat(63) + '0';
@@ -56,6 +56,7 @@ describe('parseDigest', () => {
   for (const [label, input] of invalid) {
     it(`rejects ${label} with DIGEST_INVALID`, () => {
       assert.equal(codeOf(() => parseDigest(input)), 'DIGEST_INVALID');
+      assert.equal(codeOf(() => parseDigestToRead(input, 'BLOB_UNKNOWN')), 'DIGEST_INVALID', 'malformed is a bad request, read or write');
       assert.equal(tryParseDigest(input), null);
       assert.equal(isDigest(input), false);
     });
@@ -63,8 +64,9 @@ describe('parseDigest', () => {
 
   const unsupported = [`md5:${'a'.repeat(32)}`, `sha384:${'a'.repeat(96)}`, 'blake3:abc', `multihash+base58:QmRZxt2b1FVZPNqd8hsiykDL3TUQeFs`];
   for (const input of unsupported) {
-    it(`answers UNSUPPORTED for ${input.split(':')[0]}`, () => {
-      assert.equal(codeOf(() => parseDigest(input)), 'UNSUPPORTED');
+    it(`answers DIGEST_INVALID for ${input.split(':')[0]} where it is written, the caller's unknown code where it is read`, () => {
+      assert.equal(codeOf(() => parseDigest(input)), 'DIGEST_INVALID');
+      assert.equal(codeOf(() => parseDigestToRead(input, 'BLOB_UNKNOWN')), 'BLOB_UNKNOWN');
       assert.equal(tryParseDigest(input), null);
     });
   }

@@ -147,11 +147,15 @@ describe('parseReference', () => {
     ['malformed digest', 'sha256:xyz', 'DIGEST_INVALID'],
     ['uppercase digest', `sha256:${HEX64.toUpperCase()}`, 'DIGEST_INVALID'],
     ['colon only', ':', 'DIGEST_INVALID'],
-    ['tag-like with colon (grammatical digest, unknown algorithm)', 'v1:2', 'UNSUPPORTED'],
+    ['tag-like with colon (grammatical digest, unknown algorithm)', 'v1:2', 'DIGEST_INVALID'],
     ['tag-like with colon and dot', 'v1:2.0', 'DIGEST_INVALID'],
-    ['unsupported algorithm', `md5:${'a'.repeat(32)}`, 'UNSUPPORTED'],
+    ['unsupported algorithm', `md5:${'a'.repeat(32)}`, 'DIGEST_INVALID'],
   ];
   for (const [label, ref, code] of cases) {
     it(`rejects ${label} with ${code}`, () => assert.equal(codeOf(() => parseReference(ref)), code));
   }
+  it('a pull or delete of an unsupported algorithm finds nothing; a malformed digest stays a bad request', () => {
+    assert.equal(codeOf(() => parseReference(`md5:${'a'.repeat(32)}`, 'MANIFEST_UNKNOWN')), 'MANIFEST_UNKNOWN');
+    assert.equal(codeOf(() => parseReference('sha256:xyz', 'MANIFEST_UNKNOWN')), 'DIGEST_INVALID');
+  });
 });

@@ -29,7 +29,7 @@ describe('image references as people write them', () => {
     ['team/app:', 'TAG_INVALID'],
     ['team/app:-x', 'TAG_INVALID'],
     ['team/app@sha256:123', 'DIGEST_INVALID'],
-    ['team/app@md5:abc', 'UNSUPPORTED'],
+    ['team/app@md5:abc', 'DIGEST_INVALID'],
     ['../etc/passwd', 'NAME_INVALID'],
     ['team/app%2f..', 'NAME_INVALID'],
   ];

@@ -129,7 +129,7 @@ describe('writeParts', () => {
         onBytes: () => undefined,
         uploadPart: sink.uploadPart,
       }),
-      (error: unknown) => error instanceof RegistryError && error.status === 413 && error.code === 'PAYLOAD_TOO_LARGE',
+      (error: unknown) => error instanceof RegistryError && error.status === 413 && error.code === 'BLOB_UPLOAD_INVALID',
     );
   });
 

@@ -4,9 +4,11 @@
  *   algorithm ::= component (separator component)*   component ::= [a-z0-9]+   separator ::= [+._-]
  *   encoded   ::= [a-zA-Z0-9=_-]+
  * Registered algorithms fix the encoding further: sha256 is 64 and sha512 is 128 lowercase hex
- * characters. A well-formed digest with any other algorithm is UNSUPPORTED, not invalid.
+ * characters. A well-formed digest of any other algorithm names nothing Berth can store: a write
+ * that names one is DIGEST_INVALID (400), a read or delete finds nothing (404, the caller's
+ * `*_UNKNOWN` code), both codes of the spec's table.
  */
-import { RegistryError } from './errors.ts';
+import { RegistryError, type ErrorCode } from './errors.ts';
 
 export type Digest = `${string}:${string}`;
 
@@ -27,26 +29,26 @@ export const MAX_DIGEST_LENGTH = 1024;
 
 type DigestCheck =
   | { ok: true; parsed: ParsedDigest }
-  | { ok: false; code: 'DIGEST_INVALID' | 'UNSUPPORTED'; reason: string };
+  | { ok: false; unsupportedAlgorithm: boolean; reason: string };
 
 function checkDigest(value: unknown): DigestCheck {
   if (typeof value !== 'string' || value.length === 0 || value.length > MAX_DIGEST_LENGTH) {
-    return { ok: false, code: 'DIGEST_INVALID', reason: 'invalid digest' };
+    return { ok: false, unsupportedAlgorithm: false, reason: 'invalid digest' };
   }
   if (!DIGEST_GRAMMAR.test(value)) {
-    return { ok: false, code: 'DIGEST_INVALID', reason: 'digest does not match algorithm:encoded' };
+    return { ok: false, unsupportedAlgorithm: false, reason: 'digest does not match algorithm:encoded' };
   }
   const colon = value.indexOf(':');
   const algorithm = value.slice(0, colon);
   const hex = value.slice(colon + 1);
   if (algorithm !== 'sha256' && algorithm !== 'sha512') {
-    return { ok: false, code: 'UNSUPPORTED', reason: `digest algorithm ${algorithm} is not supported` };
+    return { ok: false, unsupportedAlgorithm: true, reason: `digest algorithm ${algorithm} is not supported (sha256 and sha512 are)` };
   }
   const length = HEX_LENGTH[algorithm];
   if (hex.length !== length || !/^[a-f0-9]+$/.test(hex)) {
     return {
       ok: false,
-      code: 'DIGEST_INVALID',
+      unsupportedAlgorithm: false,
       reason: `${algorithm} digest must be ${length} lowercase hex characters`,
     };
   }
@@ -59,11 +61,19 @@ function excerpt(value: unknown): string {
   return text.length > 150 ? `${text.slice(0, 150)}…` : text;
 }
 
-/** Parses a digest or throws DIGEST_INVALID (malformed) / UNSUPPORTED (unknown algorithm). */
+/** Parses a digest or throws DIGEST_INVALID (malformed, or of an algorithm Berth does not store). */
 export function parseDigest(value: string): ParsedDigest {
+  return parseDigestToRead(value, 'DIGEST_INVALID');
+}
+
+/**
+ * For reads and deletes: a malformed digest is DIGEST_INVALID (400), a well-formed one of an
+ * algorithm Berth does not store names nothing here: `unknown` (BLOB_UNKNOWN, MANIFEST_UNKNOWN).
+ */
+export function parseDigestToRead(value: string, unknown: ErrorCode): ParsedDigest {
   const result = checkDigest(value);
   if (result.ok) return result.parsed;
-  throw new RegistryError(result.code, result.reason, { digest: excerpt(value) });
+  throw new RegistryError(result.unsupportedAlgorithm ? unknown : 'DIGEST_INVALID', result.reason, { digest: excerpt(value) });
 }
 
 /** Like parseDigest, but answers null for malformed or unsupported digests. */

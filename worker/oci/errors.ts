@@ -23,7 +23,8 @@ const REGISTRY_CODES = {
   TOOMANYREQUESTS: { status: 429, message: 'too many requests' },
   // Not in the OCI table but used by Docker's registry and understood by clients.
   RANGE_INVALID: { status: 416, message: 'invalid content range' },
-  // Uploads over the deployment's body limit (BERTH_MAX_BODY_MB; registry/part-writer.ts).
+  // Bodies over the cap on /token, /admin and the UI's forms (http/capped-body.ts). On /v2 a 413
+  // carries the spec's code for what was refused: MANIFEST_INVALID, BLOB_UPLOAD_INVALID.
   PAYLOAD_TOO_LARGE: { status: 413, message: 'request body too large' },
   PAGINATION_NUMBER_INVALID: { status: 400, message: 'invalid number of results requested' },
   NOT_FOUND: { status: 404, message: 'not found' },

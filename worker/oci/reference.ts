@@ -2,8 +2,8 @@
  * Repository names and manifest references, per OCI distribution-spec v1.1 "Pulling manifests":
  * `<name>` must match NAME_PATTERN, `<reference>` is a tag (TAG_PATTERN) or a digest.
  */
-import { parseDigest, type Digest } from './digest.ts';
-import { RegistryError } from './errors.ts';
+import { parseDigestToRead, type Digest } from './digest.ts';
+import { RegistryError, type ErrorCode } from './errors.ts';
 
 export const NAME_PATTERN =
   /^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*$/;
@@ -56,12 +56,13 @@ export function assertTag(tag: string): string {
 
 /**
  * A reference containing ':' is a digest (tags cannot contain ':'); anything else must be a tag.
- * Throws TAG_INVALID for a bad tag, DIGEST_INVALID for a malformed digest and UNSUPPORTED for a
- * well-formed digest of an algorithm we do not serve.
+ * Throws TAG_INVALID for a bad tag and DIGEST_INVALID for a malformed digest; a well-formed
+ * digest of an algorithm Berth does not store is DIGEST_INVALID too, or `unknownAlgorithm` where
+ * the caller only looks something up (MANIFEST_UNKNOWN for a pull or delete).
  */
-export function parseReference(ref: string): Reference {
+export function parseReference(ref: string, unknownAlgorithm: ErrorCode = 'DIGEST_INVALID'): Reference {
   if (typeof ref === 'string' && ref.includes(':')) {
-    return { kind: 'digest', digest: parseDigest(ref).digest };
+    return { kind: 'digest', digest: parseDigestToRead(ref, unknownAlgorithm).digest };
   }
   return { kind: 'tag', tag: assertTag(ref) };
 }

@@ -19,6 +19,8 @@ export type V2Route =
   | { kind: 'directUpload'; name: string; uploadId: string }
   | { kind: 'directUploadParts'; name: string; uploadId: string };
 
+import type { ErrorCode } from './errors.ts';
+
 export type V2RouteKind = V2Route['kind'];
 
 /** Methods each endpoint answers; anything else gets 405 with `Allow`. */
@@ -57,6 +59,23 @@ export function matchV2Route(pathname: string): V2Route | null {
   for (const [pattern, build] of PATTERNS) {
     const match = rest.match(pattern);
     if (match) return build(match);
+  }
+  return null;
+}
+
+/**
+ * The spec's answer for a `/v2/` path that matches no endpoint but aims at one: a reference or
+ * digest with a `/` in it (`…/manifests/a/b`, `…/blobs/x/y`) names no manifest or blob (404
+ * MANIFEST_UNKNOWN, BLOB_UNKNOWN; pushing under such a reference is MANIFEST_INVALID, 400), an
+ * upload location with more after it names no upload. Null for paths no endpoint resembles.
+ */
+export function nearMiss(pathname: string, method: string): { code: ErrorCode; message: string } | null {
+  if (!pathname.startsWith('/v2/')) return null;
+  const rest = pathname.slice(4);
+  if (/\/blobs\/uploads\/./.test(rest)) return { code: 'BLOB_UPLOAD_UNKNOWN', message: 'no upload has this location' };
+  if (/\/blobs\/./.test(rest)) return { code: 'BLOB_UNKNOWN', message: 'a digest cannot contain "/"' };
+  if (/\/manifests\/./.test(rest)) {
+    return { code: method === 'PUT' ? 'MANIFEST_INVALID' : 'MANIFEST_UNKNOWN', message: 'a tag or digest cannot contain "/"' };
   }
   return null;
 }

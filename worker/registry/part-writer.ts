@@ -33,10 +33,15 @@ export interface PartWriterResult {
   received: number;
 }
 
+/**
+ * An upload body over the deployment's limit: 413 with BLOB_UPLOAD_INVALID, the spec's code for an
+ * upload that cannot proceed (clients know the table's codes, not Berth's own). Callers that
+ * tell it apart from other refusals look at `isBodyOverLimit`.
+ */
 export function payloadTooLarge(limit: number): RegistryError {
   const mib = Math.floor(limit / (1024 * 1024));
   return new RegistryError(
-    'PAYLOAD_TOO_LARGE',
+    'BLOB_UPLOAD_INVALID',
     `request body exceeds this deployment's limit of ${limit} bytes (${mib} MiB)`,
     {
       limit,
@@ -45,6 +50,7 @@ export function payloadTooLarge(limit: number): RegistryError {
         'PATCH requests with Content-Range, each at most the limit (OCI-Chunk-Max-Length), or raise ' +
         'BERTH_MAX_BODY_MB where the platform allows it',
     },
+    { status: 413 },
   );
 }
 
@@ -122,4 +128,9 @@ function concat(chunks: Uint8Array[], total: number, target: Uint8Array): Uint8A
     offset += chunk.byteLength;
   }
   return total === target.byteLength ? target : target.subarray(0, total);
+}
+
+/** The refusal `payloadTooLarge` builds (413), whatever code it carries. */
+export function isBodyOverLimit(error: unknown): error is RegistryError {
+  return error instanceof RegistryError && error.status === 413;
 }

@@ -1,7 +1,7 @@
 /** end-2 (GET/HEAD blob) and end-10 (DELETE blob). */
 import type { Context } from 'hono';
 import type { AppEnv } from '../types.ts';
-import { parseDigest } from '../oci/digest.ts';
+import { parseDigestToRead } from '../oci/digest.ts';
 import { RegistryError } from '../oci/errors.ts';
 import { contentRangeHeader, parseRangeHeader, unsatisfiedRangeHeader } from '../oci/range.ts';
 import { redirectKeepsCredentials } from '../oci/redirect-credentials.ts';
@@ -10,7 +10,7 @@ import { empty } from './respond.ts';
 export async function getBlob(c: Context<AppEnv>, name: string, digestText: string): Promise<Response> {
   const registry = c.get('registry');
   const config = c.get('config');
-  const digest = parseDigest(digestText);
+  const digest = parseDigestToRead(digestText, 'BLOB_UNKNOWN');
   const headers: Record<string, string> = {
     'Docker-Content-Digest': digest.digest,
     'Content-Type': 'application/octet-stream',
@@ -72,7 +72,7 @@ function registryHosts(requestUrl: string, publicUrl: string | undefined): strin
 }
 
 export async function deleteBlob(c: Context<AppEnv>, name: string, digestText: string): Promise<Response> {
-  const digest = parseDigest(digestText);
+  const digest = parseDigestToRead(digestText, 'BLOB_UNKNOWN');
   const removed = await c.get('registry').blobs.unlink(name, digest);
   if (!removed) throw new RegistryError('BLOB_UNKNOWN', undefined, { digest: digest.digest });
   return empty(202, { 'Docker-Content-Digest': digest.digest });

@@ -101,7 +101,10 @@ function blobHeaders(name: string, digest: ParsedDigest): Record<string, string>
 }
 
 async function readJsonBody(c: Context<AppEnv>): Promise<Record<string, unknown>> {
-  const bytes = await readCappedBytes(c.req.raw, { limit: MAX_JSON_BYTES });
+  const bytes = await readCappedBytes(c.req.raw, {
+    limit: MAX_JSON_BYTES,
+    tooLarge: (limit) => new RegistryError('BLOB_UPLOAD_INVALID', `the request body exceeds ${limit} bytes`, { limit }, { status: 413 }),
+  });
   let value: unknown;
   try {
     value = JSON.parse(new TextDecoder().decode(bytes));

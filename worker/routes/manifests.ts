@@ -64,7 +64,7 @@ export async function deleteManifest(c: Context<AppEnv>, name: string, reference
   const principal = c.get('principal');
   // Only tags an immutable policy covers need an admin; the lookup happens only for those.
   const isAdmin = async (): Promise<boolean> => principal.admin || (await principal.confirmAdmin?.()) === true;
-  const reference = parseReference(referenceText);
+  const reference = parseReference(referenceText, 'MANIFEST_UNKNOWN');
   const deleted = await c.get('registry').manifests.delete(name, reference, isAdmin);
   announce(c, 'delete', { repository: name, digest: deleted.digest, ...(reference.kind === 'tag' ? { tag: reference.tag } : {}) });
   return empty(202);
@@ -75,12 +75,13 @@ export async function deleteManifest(c: Context<AppEnv>, name: string, reference
  * spec's tag grammar) names no manifest, so it is MANIFEST_UNKNOWN (404), as in Distribution. The
  * conformance suite pulls `.INVALID_MANIFEST_NAME` and wants 404. Pushing such a tag stays
  * TAG_INVALID (400); a malformed digest stays DIGEST_INVALID (400), which the suite also accepts.
+ * A digest of an algorithm Berth does not store (`md5:…`) names nothing here either: 404.
  */
 function readableReference(referenceText: string): Reference {
   if (!referenceText.includes(':') && !isValidTag(referenceText)) {
     throw new RegistryError('MANIFEST_UNKNOWN', undefined, { tag: referenceText });
   }
-  return parseReference(referenceText);
+  return parseReference(referenceText, 'MANIFEST_UNKNOWN');
 }
 
 function manifestHeaders(digest: string, mediaType: string, size: number): Record<string, string> {

@@ -6,6 +6,7 @@ import type { Context } from 'hono';
 import type { AppEnv } from '../types.ts';
 import { parseDigest, tryParseDigest } from '../oci/digest.ts';
 import { RegistryError } from '../oci/errors.ts';
+import { isBodyOverLimit } from '../registry/part-writer.ts';
 import { parseContentRange } from '../oci/range.ts';
 import { isValidName } from '../oci/reference.ts';
 import { rangeHeaders, type AppendInput, type UploadSession } from '../registry/uploads.ts';
@@ -91,11 +92,12 @@ async function withPushHint(c: Context<AppEnv>, name: string, run: () => Promise
   try {
     return await run();
   } catch (error) {
-    if (!(error instanceof RegistryError) || error.code !== 'PAYLOAD_TOO_LARGE') throw error;
+    if (!isBodyOverLimit(error)) throw error;
     const url = c.get('config').publicUrl ?? new URL(c.req.url).origin;
     const command = `npm run berth -- --url ${url} push docker-daemon:IMAGE:TAG ${name}:TAG`;
     const detail = typeof error.detail === 'object' && error.detail !== null ? error.detail : {};
-    throw new RegistryError('PAYLOAD_TOO_LARGE', `${error.message}; push it with Berth's CLI instead: ${command}`, { ...detail, command }, {
+    throw new RegistryError(error.code, `${error.message}; push it with Berth's CLI instead: ${command}`, { ...detail, command }, {
+      status: error.status,
       headers: error.headers,
     });
   }

@@ -46,6 +46,10 @@ export interface CloudflareEnv {
 const workersPlatform: Platform = {
   name: 'workers',
   clientAddress: (c) => c.req.header('cf-connecting-ip') ?? undefined,
+  // workerd (and Cloudflare's edge before it) resolves `.` and `..` segments while parsing the
+  // request line and keeps no raw form: the Worker only ever sees, authorizes and acts on the
+  // normalized path.
+  requestTarget: () => undefined,
   waitUntil: (c, task) => c.executionCtx.waitUntil(task.catch(() => undefined)),
 };
 

@@ -60,14 +60,19 @@ interface Core {
   metrics: Metrics;
 }
 
+/** What Hono's adapter passes as `c.env`: the event, and its requestContext beside it. */
+type LambdaEnv = { event?: { rawPath?: string }; requestContext?: { http?: { sourceIp?: string } } } | undefined;
+
 /**
  * A Function URL event names the caller in requestContext.http.sourceIp (set by AWS, not the
- * client). Lambda may freeze the process once the response ends, so background work is best
- * effort: it runs on while the instance is warm.
+ * client) and carries the path as `rawPath` (Hono's adapter parses it into a URL, which resolves
+ * dot segments). Lambda may freeze the process once the response ends, so background work is
+ * best effort: it runs on while the instance is warm.
  */
 const lambdaPlatform: Platform = {
   name: 'lambda',
-  clientAddress: (c) => (c.env as { requestContext?: { http?: { sourceIp?: string } } } | undefined)?.requestContext?.http?.sourceIp,
+  clientAddress: (c) => (c.env as LambdaEnv)?.requestContext?.http?.sourceIp,
+  requestTarget: (c) => (c.env as LambdaEnv)?.event?.rawPath,
   waitUntil: (_c, task) => void task.catch(() => undefined),
 };
 

@@ -27,10 +27,17 @@ import { applyBodyTimeouts, bodyTimeoutsFromEnv } from './node-timeouts.ts';
 
 const CLEANUP_INTERVAL_MS = 30 * 60 * 1000;
 
-/** @hono/node-server hands each request's socket over as `env.incoming`; background work just runs on. */
+type NodeEnv = { incoming?: { url?: string; socket?: { remoteAddress?: string } } } | undefined;
+
+/**
+ * @hono/node-server hands each request over as `env.incoming`: its socket and its raw request
+ * target (`incoming.url`, as sent; the Request's URL is already normalized). Background work
+ * just runs on.
+ */
 const nodePlatform: Platform = {
   name: 'node',
-  clientAddress: (c) => (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket?.remoteAddress,
+  clientAddress: (c) => (c.env as NodeEnv)?.incoming?.socket?.remoteAddress,
+  requestTarget: (c) => (c.env as NodeEnv)?.incoming?.url,
   waitUntil: (_c, task) => void task.catch(() => undefined),
 };
 

@@ -21,10 +21,9 @@
 import { createHash } from 'node:crypto';
 import type { ObjectStore } from '../../storage/types.ts';
 import type { ParsedDigest } from '../../oci/digest.ts';
-import { RegistryError } from '../../oci/errors.ts';
 import type { BlobLocation, Blobs } from '../blobs.ts';
 import { keyOf } from '../keys.ts';
-import { writeParts } from '../part-writer.ts';
+import { isBodyOverLimit, writeParts } from '../part-writer.ts';
 import { newUploadId } from '../uploads.ts';
 import { UpstreamError } from './upstream-error.ts';
 import type { UpstreamAnswer } from './upstream.ts';
@@ -137,7 +136,7 @@ export function fillBlob(input: FillInput): Fill {
       if (multipartId !== undefined) await store.abortMultipart(dataKey, multipartId).catch(() => undefined);
       else if (starting) await starting.then((id) => store.abortMultipart(dataKey, id)).catch(() => undefined);
       // More bytes than announced is the upstream's fault, not a client's too-large body.
-      const error = thrown instanceof RegistryError && thrown.code === 'PAYLOAD_TOO_LARGE'
+      const error = isBodyOverLimit(thrown)
         ? new UpstreamError(input.upstreamUrl, null, input.what, { problem: `sent more than the ${size} bytes it announced; nothing was kept` })
         : thrown;
       client.fail(error);
