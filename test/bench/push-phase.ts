@@ -4,10 +4,12 @@
  * layout to the same Berth on S3, and the direct path's throughput against a raw multipart
  * upload of as many bytes to the same S3 server with the same part size and concurrency.
  * Goals (issue): berth push ≥ 1.5× skopeo, ≥ 0.9× raw multipart. Rounds are interleaved; each
- * push goes to a new repository with an empty cache, so nothing is skipped or mounted.
+ * push goes to a new repository with an empty cache, and its blobs are unlinked from that
+ * repository afterwards: skopeo remembers where it pushed a blob (its blob-info cache) and would
+ * otherwise mount it from last round's repository instead of uploading it.
  */
 import { spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureTestImage } from '../support/images.ts';
@@ -49,6 +51,23 @@ function run(command: string, args: string[], env: Record<string, string>): Prom
   });
 }
 
+/** The config and layer digests of the OCI layout's manifest `manifestDigest`. */
+function blobsOf(layout: string, manifestDigest: string): string[] {
+  const read = (digest: string): string => readFileSync(path.join(layout, 'blobs', ...digest.split(':')), 'utf8');
+  const manifest = JSON.parse(read(manifestDigest)) as { config: { digest: string }; layers: { digest: string }[] };
+  return [manifest.config.digest, ...manifest.layers.map((layer) => layer.digest)];
+}
+
+/** DELETE each blob's link from `repo`, so no later push can mount it from there. */
+async function unlinkBlobs(base: string, repo: string, digests: string[], credentials: { username: string; password: string }): Promise<void> {
+  const authorization = `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
+  for (const digest of digests) {
+    const res = await fetch(`${base}/v2/${repo}/blobs/${digest}`, { method: 'DELETE', headers: { Authorization: authorization } });
+    await res.arrayBuffer();
+    if (res.status !== 202) throw new Error(`bench: unlinking ${digest} from ${repo} answered ${res.status}`);
+  }
+}
+
 export async function pushRounds(opts: {
   berthS3: RegistrySystem;
   raw: RawS3;
@@ -77,10 +96,14 @@ export async function pushRounds(opts: {
     ], {})],
     ['raw_s3_multipart', async (round) => (await opts.raw.multipart(`bench-raw/push-${round}`, payload(image.bigLayerBytes))).ms],
   ];
+  const blobs = blobsOf(image.ociLayout, image.ociManifestDigest);
+  const repoOf: Record<string, (round: number) => string> = { berth_push: (r) => `bench/push-${r}`, skopeo_copy: (r) => `bench/skopeo-${r}` };
   for (let round = 1; round <= opts.rounds; round++) {
     const order = [...pushers.slice(round % pushers.length), ...pushers.slice(0, round % pushers.length)];
     for (const [system, pushOnce] of order) {
       const ms = await pushOnce(round);
+      const repo = repoOf[system]?.(round);
+      if (repo) await unlinkBlobs(opts.berthS3.url, repo, blobs, opts.credentials);
       const rate = mib / (ms / 1000);
       if (system !== 'raw_s3_multipart') add(opts.tables.vsSkopeo, system, rate);
       if (system !== 'skopeo_copy') add(opts.tables.vsRaw, system, rate);
