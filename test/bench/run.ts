@@ -4,7 +4,7 @@
  * writes .tmp/bench-results.json and test/bench/RESULTS.md.
  *
  * Env: BERTH_BENCH_SIZE_MB (1024), BERTH_BENCH_ROUNDS (3, big transfers, mirror pulls and pushes),
- * BERTH_BENCH_LOAD_SECONDS (3 per cell), BERTH_BENCH_LOAD_ROUNDS (1), BERTH_BENCH_SMALL_ROUNDS (1),
+ * BERTH_BENCH_LOAD_SECONDS (3 per cell), BERTH_BENCH_LOAD_ROUNDS (1), BERTH_BENCH_SMALL_ROUNDS (3),
  * BERTH_BENCH_MIRROR_MB (100, the image pulled through the mirror), BERTH_BENCH_PORT
  * (15600: uses the next 16 ports, and +20/+21 for the verify phase), BERTH_BENCH_PHASES
  * (transfers,small,load,rss,mirror,push,verify,costs,worker,webhooks: a subset; push is berth push vs
@@ -58,7 +58,7 @@ const settings = {
   rounds: envInt('BERTH_BENCH_ROUNDS', 3, 1, 20),
   loadSeconds: envInt('BERTH_BENCH_LOAD_SECONDS', 3, 1, 60),
   loadRounds: envInt('BERTH_BENCH_LOAD_ROUNDS', 1, 1, 10),
-  smallRounds: envInt('BERTH_BENCH_SMALL_ROUNDS', 1, 1, 10),
+  smallRounds: envInt('BERTH_BENCH_SMALL_ROUNDS', 3, 1, 10),
   mirrorMb: envInt('BERTH_BENCH_MIRROR_MB', 100, 1, 4096),
   port: envInt('BERTH_BENCH_PORT', 15600, 1024, 65000),
   phases: new Set((process.env.BERTH_BENCH_PHASES ?? 'transfers,small,load,rss,mirror,push,verify,costs,worker,webhooks').split(',').map((p) => p.trim())),

@@ -42,6 +42,8 @@ export function decodeName(name: string): { segment: string; isFile: boolean } |
   const isFile = name.endsWith(FILE_SUFFIX);
   const body = isFile ? name.slice(0, -FILE_SUFFIX.length) : name;
   if (body === '' || body === '.' || body === '..') return null;
+  // Most names (tags, hex digests, lower-case names) were written unescaped: they are the segment.
+  if (ALL_SAFE.test(body)) return { segment: body, isFile };
   const bytes: number[] = [];
   for (let i = 0; i < body.length; i++) {
     const code = body.charCodeAt(i);

@@ -22,9 +22,13 @@ const STAT_CONCURRENCY = 32;
 interface Entry {
   /** The key for a file, the key prefix (ending in `/`) for a directory. */
   sortKey: string;
-  path: string;
+  /** The directory holding it and its name there: the path is joined only when it is needed. */
+  dir: string;
+  name: string;
   isFile: boolean;
 }
+
+const pathOf = (entry: Entry): string => join(entry.dir, entry.name);
 
 export async function listObjects(objectsDir: string, options: ListOptions): Promise<ListResult> {
   const { page, truncated } = await walkKeys(objectsDir, options);
@@ -61,11 +65,10 @@ async function walkKeys(objectsDir: string, options: ListOptions): Promise<{ pag
     for (const dirent of names) {
       const decoded = decodeName(dirent.name);
       if (!decoded || !decoded.segment.startsWith(nameFilter)) continue;
-      const path = join(dir, dirent.name);
       if (decoded.isFile && dirent.isFile()) {
-        entries.push({ sortKey: keyPrefix + decoded.segment, path, isFile: true });
+        entries.push({ sortKey: keyPrefix + decoded.segment, dir, name: dirent.name, isFile: true });
       } else if (!decoded.isFile && dirent.isDirectory()) {
-        entries.push({ sortKey: `${keyPrefix}${decoded.segment}/`, path, isFile: false });
+        entries.push({ sortKey: `${keyPrefix}${decoded.segment}/`, dir, name: dirent.name, isFile: false });
       }
     }
     entries.sort((a, b) => compareKeys(a.sortKey, b.sortKey));
@@ -84,7 +87,7 @@ async function walkKeys(objectsDir: string, options: ListOptions): Promise<{ pag
         ) {
           continue;
         }
-        if (await walk(entry.path, entry.sortKey, '')) return true;
+        if (await walk(pathOf(entry), entry.sortKey, '')) return true;
       }
     }
     return false;
@@ -99,7 +102,7 @@ async function walkKeys(objectsDir: string, options: ListOptions): Promise<{ pag
 async function describe(entry: Entry): Promise<ObjectInfo | null> {
   try {
     // Listings carry what S3's ListObjectsV2 does: no content type or user metadata.
-    return infoFromStat(entry.sortKey, await statOf(entry.path));
+    return infoFromStat(entry.sortKey, await statOf(pathOf(entry)));
   } catch (error) {
     if (errnoCode(error) === 'ENOENT') return null;
     throw error;
