@@ -150,16 +150,16 @@ export async function transferRounds(ctx: TransferContext, rounds: number): Prom
 
 /**
  * 200 uploads of 4 KiB per system and round, one at a time and 8 at a time. Each system first
- * does 100 unmeasured uploads: the first requests down a JavaScript path run in V8's
+ * does 400 unmeasured uploads (fewer measured still slow here): the first requests down a JavaScript path run in V8's
  * interpreter until the JIT has compiled them, a start-up cost a long-running registry pays once
  * (the reference is compiled ahead of time), so measuring it would compare warm-up, not serving.
  */
 export async function smallUploadRounds(systems: RegistrySystem[], tables: Tables, rounds: number, log: (l: string) => void): Promise<void> {
   for (const sys of systems) {
-    await smallUploads(sys, 'bench/warm-up', 50, 4096, 1);
-    await smallUploads(sys, 'bench/warm-up', 50, 4096, 8);
+    await smallUploads(sys, 'bench/small', 200, 4096, 1);
+    await smallUploads(sys, 'bench/small', 200, 4096, 8);
   }
-  log('  (warm-up: 100 unmeasured uploads per system)');
+  log('  (warm-up: 400 unmeasured uploads per system)');
   for (let round = 1; round <= rounds; round++) {
     for (const sys of systems) {
       const serial = (await smallUploads(sys, 'bench/small', 200, 4096, 1)) / 1000;
