@@ -1,7 +1,8 @@
 /**
  * What the runtime knows that the app cannot learn from a Request: the peer's address, the path
- * as the client sent it, and how to keep work running after the response. Each entry in `worker/runtime/` passes its own; nothing
- * below `worker/runtime/` reads a platform's objects (`c.env.incoming`, `navigator`) itself.
+ * as the client sent it, and how to keep work running after the response. Each entry in
+ * `worker/runtime/` passes its own; nothing below `worker/runtime/` reads a platform's objects
+ * (`c.env.incoming`, `navigator`) itself.
  */
 import type { Context } from 'hono';
 

@@ -150,9 +150,10 @@ export async function transferRounds(ctx: TransferContext, rounds: number): Prom
 
 /**
  * 200 uploads of 4 KiB per system and round, one at a time and 8 at a time. Each system first
- * does 400 unmeasured uploads (fewer measured still slow here): the first requests down a JavaScript path run in V8's
- * interpreter until the JIT has compiled them, a start-up cost a long-running registry pays once
- * (the reference is compiled ahead of time), so measuring it would compare warm-up, not serving.
+ * does 400 unmeasured uploads (after 100, Berth's first round still measured 1.5x its later
+ * ones): the first requests down a JavaScript path run in V8's interpreter until the JIT has
+ * compiled them, a start-up cost a long-running registry pays once (the reference is compiled
+ * ahead of time), so measuring it would compare warm-up, not serving.
  */
 export async function smallUploadRounds(systems: RegistrySystem[], tables: Tables, rounds: number, log: (l: string) => void): Promise<void> {
   for (const sys of systems) {

@@ -6,6 +6,8 @@
  * `/v2/<name>/_berth/…`: the spec reserves `_`-prefixed components for extensions
  * (distribution-spec "Extensions"), and no repository name component can start with `_`.
  */
+import type { ErrorCode } from './errors.ts';
+
 export type V2Route =
   | { kind: 'base' }
   | { kind: 'catalog' }
@@ -18,8 +20,6 @@ export type V2Route =
   | { kind: 'directUploads'; name: string }
   | { kind: 'directUpload'; name: string; uploadId: string }
   | { kind: 'directUploadParts'; name: string; uploadId: string };
-
-import type { ErrorCode } from './errors.ts';
 
 export type V2RouteKind = V2Route['kind'];
 
