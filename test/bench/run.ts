@@ -181,7 +181,7 @@ async function main(): Promise<void> {
         stoppers.push(() => twin.stop());
         twins.set(sys.id, twin);
       }
-      costs = await operationCosts([berthFs, berthS3, reference], twins, {
+      costs = await withLogsOnFailure([...twins.values()], () => operationCosts([berthFs, berthS3, reference], twins, {
         listSize: settings.listSize,
         manifestLayers: settings.manifestLayers,
         imageLayers: 8,
@@ -190,7 +190,7 @@ async function main(): Promise<void> {
         minCpuSeconds: settings.costCpuMs / 1000,
         maxSeconds: 20,
         only: (process.env.BERTH_BENCH_COST_OPS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
-      }, log);
+      }, log));
     }
     for (const [id, pid] of Object.entries(pids)) runPeak[id] = rss.peak(pid) / MB;
     if (settings.phases.has('webhooks')) {
@@ -274,6 +274,16 @@ async function main(): Promise<void> {
     writeFileSync(path.join(ROOT, 'test', 'bench', 'RESULTS.md'), md.join('\n'));
   }
   log(`\n${ratios}`);
+}
+
+/** Runs `phase`; when it fails, prints the end of each system's own output before failing. */
+async function withLogsOnFailure<T>(systems: RegistrySystem[], phase: () => Promise<T>): Promise<T> {
+  try {
+    return await phase();
+  } catch (error) {
+    for (const sys of systems) console.error(`--- last output of ${sys.id}:\n${sys.logs().slice(-4000)}`);
+    throw error;
+  }
 }
 
 main().catch((error: unknown) => {
