@@ -9,7 +9,12 @@ import { listKeys, type ObjectInfo, type ObjectStore } from '../storage/types.ts
 export interface PageOptions {
   /** Start strictly after this full key. */
   startAfter?: string;
-  /** Keys per page (1000, the most S3 and R2 answer at once), or a function of how many were listed so far. */
+  /**
+   * Keys wanted from the next call (1000 by default), or a function of how many were listed so
+   * far. Drivers answer at most what they can at once (S3 and R2: 1000, saying `truncated`), so
+   * a larger limit costs them nothing, while the fs driver, which reads a whole directory for
+   * every call, answers a 10,000-tag list in one pass instead of ten.
+   */
   limit?: number | ((listed: number) => number);
 }
 
@@ -20,7 +25,7 @@ async function* pages<T>(list: (startAfter: string | undefined, limit: number) =
   let listed = 0;
   for (;;) {
     const limit = typeof options.limit === 'function' ? options.limit(listed) : (options.limit ?? STORE_PAGE);
-    const page = await list(startAfter, Math.max(1, Math.min(limit, STORE_PAGE)));
+    const page = await list(startAfter, Math.max(1, limit));
     listed += page.items.length;
     if (page.items.length > 0) yield page.items;
     const last = page.items[page.items.length - 1];

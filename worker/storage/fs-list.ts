@@ -66,7 +66,10 @@ async function walkKeys(objectsDir: string, options: ListOptions): Promise<{ pag
       const decoded = decodeName(dirent.name);
       if (!decoded || !decoded.segment.startsWith(nameFilter)) continue;
       if (decoded.isFile && dirent.isFile()) {
-        entries.push({ sortKey: keyPrefix + decoded.segment, dir, name: dirent.name, isFile: true });
+        const sortKey = keyPrefix + decoded.segment;
+        // Files at or before startAfter are never listed: drop them before the sort (a late page).
+        if (startAfter !== undefined && compareKeys(sortKey, startAfter) <= 0) continue;
+        entries.push({ sortKey, dir, name: dirent.name, isFile: true });
       } else if (!decoded.isFile && dirent.isDirectory()) {
         entries.push({ sortKey: `${keyPrefix}${decoded.segment}/`, dir, name: dirent.name, isFile: false });
       }
@@ -74,7 +77,6 @@ async function walkKeys(objectsDir: string, options: ListOptions): Promise<{ pag
     entries.sort((a, b) => compareKeys(a.sortKey, b.sortKey));
     for (const entry of entries) {
       if (entry.isFile) {
-        if (startAfter !== undefined && compareKeys(entry.sortKey, startAfter) <= 0) continue;
         found.push(entry);
         if (found.length > limit) return true;
       } else {
