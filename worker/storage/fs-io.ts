@@ -126,8 +126,16 @@ export async function publish(source: string, target: string, mode: 'rename' | '
     } catch (error) {
       if (errnoCode(error) !== 'ENOENT' || attempt >= PUBLISH_ATTEMPTS) throw error;
     }
-    // mkdir recursive tolerates a concurrent creator of the same directory.
-    await mkdir(dirname(target), { recursive: true, mode: DIR_MODE });
+    // mkdir recursive tolerates a concurrent creator of the same directory, but not a concurrent
+    // prune: when a delete removes a parent it has just created, it fails with ENOENT or ENOTDIR
+    // (seen: 8 in 48,000 puts and deletes under one directory, 16 at a time). The next attempt
+    // creates it again. Names cannot collide with files (fs-keys.ts), so neither is permanent.
+    try {
+      await mkdir(dirname(target), { recursive: true, mode: DIR_MODE });
+    } catch (error) {
+      const code = errnoCode(error);
+      if ((code !== 'ENOENT' && code !== 'ENOTDIR') || attempt >= PUBLISH_ATTEMPTS) throw error;
+    }
   }
 }
 
