@@ -20,6 +20,7 @@ import { pathToFileURL } from 'node:url';
 import { buildLambda } from '../../infra/aws/build.ts';
 import { startLambdaTarget, type LambdaTarget } from '../support/target-lambda.ts';
 import { requestPath } from '../support/raw-http.ts';
+import { errorCodeOf } from '../support/registry-client.ts';
 import { testPort } from '../support/ports.ts';
 
 // This suite's ports: 15520/15521 (source, streaming), 15524/15525 (bundle), 15528/15529 (buffered).
@@ -259,7 +260,7 @@ describe('Berth on Lambda (Function URL bridge, S3)', { timeout: 240_000 }, () =
     for (const path of [`/v2/x/../${REPO}/manifests/dots`, `/v2/x/%2e%2e/${REPO}/manifests/dots`, `/v2/${REPO}/./manifests/dots`]) {
       const res = await requestPath(target.url, { method: 'PUT', path, headers, body: '{}' });
       assert.equal(res.status, 400, `${path}: ${res.text}`);
-      assert.equal((JSON.parse(res.text) as { errors: { code: string }[] }).errors[0]?.code, 'NAME_INVALID');
+      assert.equal(errorCodeOf(res.text), 'NAME_INVALID');
     }
     const tags = await call(`/v2/${REPO}/tags/list`);
     assert.deepEqual(await tags.json(), { name: REPO, tags: ['v1'] });

@@ -14,7 +14,7 @@ import { peakRss, rawExchange, requestFrom, requestPath } from '../support/raw-h
 import { exportPKCS8, generateKeyPair } from 'jose';
 import { testPort } from '../support/ports.ts';
 import { berth } from '../support/berth-cli.ts';
-import { errorCode, OCI_MANIFEST, RegistryClient } from '../support/registry-client.ts';
+import { errorCode, errorCodeOf, OCI_MANIFEST, RegistryClient } from '../support/registry-client.ts';
 
 const PORT = testPort(15260);
 const MiB = 1024 * 1024;
@@ -455,14 +455,6 @@ describe('security review regressions (Node server)', { timeout: 300_000 }, () =
   });
 
   describe('hostile input: protocol gaps', () => {
-    const codeOf = (text: string): string | undefined => {
-      try {
-        return (JSON.parse(text) as { errors?: { code?: string }[] }).errors?.[0]?.code;
-      } catch {
-        return undefined;
-      }
-    };
-
     it('a path with dot segments, plain or percent-encoded, is NAME_INVALID and acts on nothing', async () => {
       const client = new RegistryClient(base, ADMIN);
       const { body } = await client.pushImage('probe/hostile', 'v1');
@@ -480,7 +472,7 @@ describe('security review regressions (Node server)', { timeout: 300_000 }, () =
       ] as const) {
         const res = await requestPath(base, { method, path, headers, body: method === 'PUT' ? body : undefined });
         assert.equal(res.status, 400, `${method} ${path}: ${res.text}`);
-        assert.equal(codeOf(res.text), 'NAME_INVALID', `${method} ${path}`);
+        assert.equal(errorCodeOf(res.text), 'NAME_INVALID', `${method} ${path}`);
       }
       const tags = await client.fetch('/v2/probe/hostile/tags/list');
       assert.deepEqual(((await tags.json()) as { tags: string[] }).tags, ['v1'], 'no tag was written, none deleted');

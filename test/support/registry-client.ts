@@ -93,8 +93,16 @@ export async function describe(res: Response): Promise<string> {
 
 /** The first OCI error code of an error response. */
 export async function errorCode(res: Response): Promise<string | undefined> {
-  const body = (await res.json().catch(() => null)) as { errors?: { code?: string }[] } | null;
-  return body?.errors?.[0]?.code;
+  return errorCodeOf(await res.text().catch(() => ''));
+}
+
+/** The first OCI error code of an error body already read as text. */
+export function errorCodeOf(text: string): string | undefined {
+  try {
+    return (JSON.parse(text) as { errors?: { code?: string }[] } | null)?.errors?.[0]?.code;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Fetches a token the way docker does: read the challenge, ask the realm with Basic credentials. */
