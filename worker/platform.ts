@@ -24,6 +24,18 @@ export interface Platform {
    * task's own business: it must catch and log them.
    */
   waitUntil(c: Context, task: Promise<unknown>): void;
+  /**
+   * Hands a response body of known length to the runtime to move natively, when it can, and says
+   * how the move ended. Workers pump a piped native stream without running JavaScript per chunk
+   * (no CPU time billed for the bytes); elsewhere this is absent and bodies are counted in JS.
+   */
+  relayBody?(c: Context, body: ReadableStream<Uint8Array>, length: number): RelayedBody;
+}
+
+/** A body handed to the runtime: what to answer with, and a promise of how sending it ended. */
+export interface RelayedBody {
+  body: ReadableStream<Uint8Array>;
+  ended: Promise<'done' | 'cancelled'>;
 }
 
 /** For tests and embedders: no peer address, background work simply runs on. */

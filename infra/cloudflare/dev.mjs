@@ -7,6 +7,7 @@
  * - Local R2 lives in $BERTH_DATA_DIR (or .wrangler/state); listens on 127.0.0.1:$PORT (8787).
  * - Every BERTH_* and R2_* variable of this process (BERTH_ADMIN_PASSWORD, …) reaches the Worker
  *   through a generated env file readable only by the user, never on the command line.
+ * - BERTH_R2_READ_SLICE_MB defaults to 16 here (reads of big objects in slices: see below).
  * - Extra arguments go to wrangler (`npm run dev:worker -- --test-scheduled`).
  *
  * - PORT is served by a small front (plain-http-front.mjs) that refuses TLS at once, so docker,
@@ -43,7 +44,13 @@ function dotenvLine(name, value) {
   return `${name}=${quote}${value.replace(/\$/g, '\\$')}${quote}`;
 }
 
-const lines = Object.entries(process.env)
+/**
+ * The local R2 simulator holds each object read whole and serves the bucket's other reads
+ * behind it (a small layer waits for a big one beside it, sometimes for good): read in 16 MiB
+ * slices here unless told otherwise. Deployed Workers read R2 objects in one go.
+ */
+const defaults = { BERTH_R2_READ_SLICE_MB: '16' };
+const lines = Object.entries({ ...defaults, ...process.env })
   .filter(([name, value]) => forwarded.test(name) && name !== 'BERTH_DATA_DIR' && name !== 'BERTH_INSPECTOR_PORT' && value !== undefined)
   .map(([name, value]) => dotenvLine(name, String(value)));
 const envFile = join(runDir, `vars-${port}-${process.pid}.env`);

@@ -17,11 +17,13 @@ import { testPort } from '../support/ports.ts';
 
 const PORT = testPort(15310);
 const PRESIGN_PORT = testPort(15311);
+const SLICED_PORT = testPort(15312);
 const MiB = 1024 * 1024;
 
 const persistRoot = mkdtempSync(join(tmpdir(), 'berth-r2-'));
 let bridge: Promise<StoreBridge> | undefined;
 let presignBridge: Promise<StoreBridge> | undefined;
+let slicedBridge: Promise<StoreBridge> | undefined;
 
 function plainBridge(): Promise<StoreBridge> {
   bridge ??= startStoreBridge({ port: PORT, persistDir: join(persistRoot, 'plain') });
@@ -29,7 +31,7 @@ function plainBridge(): Promise<StoreBridge> {
 }
 
 after(async () => {
-  for (const pending of [bridge, presignBridge]) if (pending) await (await pending).stop();
+  for (const pending of [bridge, presignBridge, slicedBridge]) if (pending) await (await pending).stop();
   rmSync(persistRoot, { recursive: true, force: true });
 });
 
@@ -38,6 +40,14 @@ runStoreContract('r2 (workerd)', async () => {
   await b.clear();
   return { store: b.store, cleanup: () => b.clear() };
 });
+
+// The same driver reading in 64 KiB slices, as `npm run dev:worker` has it read (in 16 MiB ones).
+runStoreContract('r2 reading in slices (workerd)', async () => {
+  slicedBridge ??= startStoreBridge({ port: SLICED_PORT, persistDir: join(persistRoot, 'sliced'), bindings: { READ_SLICE_BYTES: String(64 * 1024) } });
+  const b = await slicedBridge;
+  await b.clear();
+  return { store: b.store, cleanup: () => b.clear() };
+}, { readsMayFailDuringOverwrite: true });
 
 function patterned(size: number, seed: number): Uint8Array {
   const bytes = new Uint8Array(size);

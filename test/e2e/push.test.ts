@@ -15,7 +15,7 @@ import { after, before, describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -97,6 +97,31 @@ async function fileDigest(file: string): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(file, { highWaterMark: MiB })) hash.update(chunk as Buffer);
   return `sha256:${hash.digest('hex')}`;
+}
+
+/** Bytes of every file under `dir` (0 when it does not exist yet): a pull's progress. */
+function treeBytes(dir: string): number {
+  if (!existsSync(dir)) return 0;
+  let total = 0;
+  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    try {
+      total += statSync(join(entry.parentPath, entry.name)).size;
+    } catch {
+      // renamed or removed while we looked (a temporary file becoming a blob)
+    }
+  }
+  return total;
+}
+
+/** Runs `step`; a failure carries the deployment's last log lines (its view of the transfer). */
+async function withDeploymentLog<T>(deployment: Deployment, step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    const lines = deployment.logs().split('\n').filter((l) => l.trim() !== '').slice(-30);
+    throw new Error(`${error instanceof Error ? error.message : String(error)}\n--- the deployment's last ${lines.length} log lines ---\n${lines.join('\n')}`);
+  }
 }
 
 const sha256 = (data: Uint8Array | string): string => `sha256:${createHash('sha256').update(data).digest('hex')}`;
@@ -256,10 +281,10 @@ for (const name of TARGETS) {
       if (ready(t, 'skopeo')) {
         const back = join(WORK, `back-${name}`);
         rmSync(back, { recursive: true, force: true });
-        await timed(t, `${name}: skopeo copy registry → oci`, () => clients.skopeo([
+        await timed(t, `${name}: skopeo copy registry → oci`, () => withDeploymentLog(deployment, () => clients.skopeo([
           'copy', '--preserve-digests', '--src-tls-verify=false', '--src-creds', credsArg(ADMIN),
           `docker://${host}/big/app:v1`, `oci:${back}:v1`,
-        ], { timeoutMs: 600_000 }));
+        ], { timeoutMs: 600_000, stall: { probe: () => treeBytes(back), afterMs: 120_000 } })));
         const manifest = JSON.parse(readFileSync(join(back, 'blobs', 'sha256', big.ociManifestDigest.slice(7)), 'utf8')) as { config: { digest: string }; layers: { digest: string; size: number }[] };
         for (const blob of [manifest.config, ...manifest.layers]) {
           const file = join(back, 'blobs', 'sha256', blob.digest.slice(7));
@@ -270,7 +295,7 @@ for (const name of TARGETS) {
       }
       if (ready(t, 'docker')) {
         await clients.dockerLogin(host, ADMIN);
-        const pull = await timed(t, `${name}: docker pull`, () => clients.docker(['pull', `${host}/big/app:v1`], { timeoutMs: 600_000 }));
+        const pull = await timed(t, `${name}: docker pull`, () => withDeploymentLog(deployment, () => clients.docker(['pull', `${host}/big/app:v1`], { timeoutMs: 600_000 })));
         assert.equal(pulledDigest(pull.stdout), big.ociManifestDigest);
         const id = (await clients.docker(['image', 'inspect', '--format', '{{.Id}}', `${host}/big/app:v1`])).stdout.trim();
         assert.equal(id, big.imageId, 'docker built the same image from the pulled layers');

@@ -28,6 +28,11 @@ export interface RunOptions {
   env?: Record<string, string>;
   input?: string;
   timeoutMs?: number;
+  /**
+   * Kills the client when `probe()` (bytes it has written so far, say) has not grown for
+   * `afterMs`: a stalled transfer then fails in minutes, saying how far it got, not at timeoutMs.
+   */
+  stall?: { probe: () => number; afterMs: number };
 }
 
 /** Keeps the tail of long client output (progress bars) so failures stay readable. */
@@ -48,12 +53,20 @@ export function run(cmd: string, args: string[], options: RunOptions = {}): Prom
       stderr += `\n[killed after ${options.timeoutMs} ms]`;
       child.kill('SIGKILL');
     }, options.timeoutMs ?? 300_000);
-    child.on('error', (err) => {
+    const watchdog = options.stall ? watchProgress(options.stall, (why) => {
+      stderr += `\n[killed: ${why}]`;
+      child.kill('SIGKILL');
+    }) : undefined;
+    const stop = (): void => {
       clearTimeout(timer);
+      clearInterval(watchdog);
+    };
+    child.on('error', (err) => {
+      stop();
       reject(err);
     });
     child.on('close', (code) => {
-      clearTimeout(timer);
+      stop();
       resolve({ code: code ?? -1, stdout, stderr, ms: Math.round(performance.now() - started) });
     });
     // A client that exits before reading its input (a failed login) must surface as its exit
@@ -61,6 +74,22 @@ export function run(cmd: string, args: string[], options: RunOptions = {}): Prom
     child.stdin.on('error', () => undefined);
     child.stdin.end(options.input ?? '');
   });
+}
+
+function watchProgress(stall: NonNullable<RunOptions['stall']>, kill: (why: string) => void): NodeJS.Timeout {
+  let last = stall.probe();
+  let lastGrew = performance.now();
+  const timer = setInterval(() => {
+    const now = stall.probe();
+    if (now !== last) {
+      last = now;
+      lastGrew = performance.now();
+    } else if (performance.now() - lastGrew >= stall.afterMs) {
+      clearInterval(timer);
+      kill(`no progress for ${stall.afterMs} ms, stalled at ${now} bytes`);
+    }
+  }, Math.min(5_000, stall.afterMs / 4));
+  return timer;
 }
 
 /** Like `run`, but a non-zero exit throws with the command and its output. */

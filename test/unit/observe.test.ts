@@ -10,7 +10,7 @@ import { createLogger, errorFields, lineSink, logLevelFromEnv } from '../../work
 import type { Metrics, RequestSample } from '../../worker/observe/metrics.ts';
 import { createPrometheusMetrics } from '../../worker/observe/prometheus.ts';
 import { routeOf } from '../../worker/observe/route-family.ts';
-import { clientAddress } from '../../worker/platform.ts';
+import { clientAddress, type Platform } from '../../worker/platform.ts';
 import { checkedStore } from '../../worker/storage/checked.ts';
 import { openAuthorizer } from '../../worker/auth/open-authorizer.ts';
 import { createFsStore } from '../../worker/storage/fs.ts';
@@ -45,7 +45,7 @@ function recordingMetrics(): Metrics & { samples: RequestSample[]; store: string
   return m;
 }
 
-function setup(options: { store?: ObjectStore; metrics?: Metrics; draining?: () => boolean; trustProxy?: boolean } = {}) {
+function setup(options: { store?: ObjectStore; metrics?: Metrics; draining?: () => boolean; trustProxy?: boolean; platform?: Platform } = {}) {
   const lines: Record<string, unknown>[] = [];
   const logger = createLogger({ level: 'info', write: (line) => lines.push(JSON.parse(line) as Record<string, unknown>) });
   const metrics = options.metrics ?? recordingMetrics();
@@ -60,7 +60,7 @@ function setup(options: { store?: ObjectStore; metrics?: Metrics; draining?: () 
     accessLog: true,
     metrics,
     metricsToken: TOKEN,
-    platform: { name: 'test', clientAddress: () => '192.0.2.7', requestTarget: () => undefined, waitUntil: () => {} },
+    platform: options.platform ?? { name: 'test', clientAddress: () => '192.0.2.7', requestTarget: () => undefined, waitUntil: () => {} },
     draining: options.draining,
   });
   return { app, lines, metrics };
@@ -123,6 +123,45 @@ describe('request id and access log', () => {
     const after = lines.filter((l) => l.msg === 'request');
     assert.equal(after.length, before + 1, 'the line is written once the body is sent');
     assert.equal(after.at(-1)!.bytesOut, 300_000);
+  });
+
+  it('hands bodies of known length to a runtime that relays them, and logs how the relay ended', async () => {
+    const relayed: number[] = [];
+    // Stands in for Workers' FixedLengthStream: a plain pipe whose end the runtime reports.
+    const platform: Platform = {
+      name: 'test',
+      clientAddress: () => undefined,
+      requestTarget: () => undefined,
+      waitUntil: () => {},
+      relayBody: (_c, body, length) => {
+        relayed.push(length);
+        const pipe = new TransformStream<Uint8Array, Uint8Array>();
+        const ended = body.pipeTo(pipe.writable).then(() => 'done' as const, () => 'cancelled' as const);
+        return { body: pipe.readable, ended };
+      },
+    };
+    const { app, lines } = setup({ platform });
+    const blob = new Uint8Array(300_000).fill(3);
+    const digest = `sha256:${(await import('node:crypto')).createHash('sha256').update(blob).digest('hex')}`;
+    assert.equal((await app.request(`/v2/team/big/blobs/uploads/?digest=${digest}`, { method: 'POST', body: blob })).status, 201);
+
+    const whole = await app.request(`/v2/team/big/blobs/${digest}`);
+    assert.equal(whole.headers.get('content-length'), '300000');
+    assert.deepEqual(new Uint8Array(await whole.arrayBuffer()), blob);
+    await new Promise((done) => setImmediate(done));
+    assert.deepEqual(relayed, [300_000]);
+    const sent = lines.filter((l) => l.msg === 'request').at(-1)!;
+    assert.equal(sent.bytesOut, 300_000);
+    assert.equal(sent.outcome, undefined);
+
+    const before = lines.length;
+    const cut = await app.request(`/v2/team/big/blobs/${digest}`);
+    await cut.body!.cancel();
+    // The pipe notices the cancel on its next write, after a read from the store.
+    for (let i = 0; i < 200 && lines.length === before; i++) await new Promise((done) => setTimeout(done, 5));
+    const cancelled = lines.filter((l) => l.msg === 'request').at(-1)!;
+    assert.equal(cancelled.outcome, 'cancelled');
+    assert.equal(cancelled.bytesOut, 0);
   });
 
   it('reads the client from X-Forwarded-For only when the proxy is trusted', async () => {

@@ -21,7 +21,12 @@ interface Env {
   BUCKET: R2Bucket;
   /** "1" builds the store with a fake presigner, to check capability wiring. */
   PRESIGN?: string;
+  /** Bytes per ranged read (the R2 driver's readSliceBytes); unset reads objects whole. */
+  READ_SLICE_BYTES?: string;
 }
+
+/** workerd's stream of a declared length (not in the DOM library the project compiles with). */
+declare const FixedLengthStream: new (length: number) => TransformStream<Uint8Array, Uint8Array>;
 
 let cached: { bucket: R2Bucket; store: ObjectStore } | undefined;
 
@@ -30,7 +35,8 @@ function storeFor(env: Env): ObjectStore {
     const presign = env.PRESIGN === '1'
       ? async (key: string, options: PresignOptions) => `https://presigned.invalid/${encodeURIComponent(key)}?expires=${options.expiresInSeconds}`
       : undefined;
-    cached = { bucket: env.BUCKET, store: createR2Store(env.BUCKET, { presign }) };
+    const readSliceBytes = env.READ_SLICE_BYTES ? Number(env.READ_SLICE_BYTES) : undefined;
+    cached = { bucket: env.BUCKET, store: createR2Store(env.BUCKET, { presign, readSliceBytes }) };
   }
   return cached.store;
 }
@@ -64,9 +70,16 @@ async function call(store: ObjectStore, method: BridgeMethod, request: Request):
     case 'head':
       return json(await store.head(key).then((info) => info && infoToWire(info)));
     case 'get': {
-      const found = await store.get(key, args[1] as ByteRange | undefined);
+      const range = args[1] as ByteRange | undefined;
+      const found = await store.get(key, range);
       if (!found) return json(null);
-      return new Response(found.body, {
+      // A fixed length, so a body the store cuts short reaches the suite as an error, not as
+      // a shorter object (a chunked answer would end cleanly).
+      const start = range?.offset ?? 0;
+      const length = Math.max(0, Math.min(range?.length ?? Infinity, found.info.size - start));
+      const fixed = new FixedLengthStream(length);
+      found.body.pipeTo(fixed.writable).catch((error: unknown) => fixed.writable.abort(error).catch(() => undefined));
+      return new Response(fixed.readable, {
         headers: {
           'content-type': 'application/octet-stream',
           [RESULT_HEADER]: 'stream',

@@ -65,7 +65,8 @@ export interface R2MultipartUpload {
 
 export interface R2Bucket {
   head(key: string): Promise<R2Object | null>;
-  get(key: string, options?: { range?: R2Range }): Promise<R2ObjectBody | null>;
+  /** With an `onlyIf` that fails, resolves to the object without a body. */
+  get(key: string, options?: { range?: R2Range; onlyIf?: R2Conditional }): Promise<R2ObjectBody | R2Object | null>;
   /** Resolves to null when an `onlyIf` precondition fails. */
   put(key: string, value: ArrayBufferView | ArrayBuffer | string, options?: R2PutOptions): Promise<R2Object | null>;
   delete(keys: string | string[]): Promise<void>;

@@ -6,7 +6,9 @@
  * must treat them as opaque (they never start with `/`, never contain `..` or empty segments).
  *
  * Contract (checked by `test/contract/store-contract.ts`, which every driver passes):
- * - A written object is visible whole or not at all: readers never see a partial object.
+ * - A written object is visible whole or not at all: readers never see a partial object. A read
+ *   of a large object that an overwrite replaces mid-read may end in an error (the R2 driver
+ *   reading in slices does), never in a mix of the two versions or a quietly shorter body.
  * - `list` returns keys in ascending byte order, strictly after `startAfter`, at most `limit`.
  * - `put` with `ifNoneMatch` creates only when absent and reports whether it created; a driver
  *   whose backend cannot guarantee that says so in `capabilities.conditionalWrite`.
