@@ -39,7 +39,7 @@ import { operationCosts, type CostResult } from './costs.ts';
 import { costsMarkdown, costsText } from './cost-report.ts';
 import { costModel, costModelMarkdown, type CallsByOp } from './cost-model.ts';
 import { workerCpu, workerCpuMarkdown, workerCpuText, type WorkerCpu } from './worker-report.ts';
-import { webhookRounds, webhookTable } from './webhook-phase.ts';
+import { spacedWebhookTable, webhookRounds, webhookTable } from './webhook-phase.ts';
 import type { S3Server } from '../support/s3-server.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -113,6 +113,7 @@ async function main(): Promise<void> {
   const mirrorPulls = mirrorTable(settings.mirrorMb);
   const pushTables = newPushTables(settings.sizeMb);
   const webhookLatency = webhookTable(50);
+  const webhookSpaced = spacedWebhookTable(50);
   let hashRates: HashRates | undefined;
   const servedByBerthS3: number[] = [];
   let loadRows: LoadRow[] = [];
@@ -195,7 +196,7 @@ async function main(): Promise<void> {
     for (const [id, pid] of Object.entries(pids)) runPeak[id] = rss.peak(pid) / MB;
     if (settings.phases.has('webhooks')) {
       log(`\n== manifest PUT latency with and without a webhook: ${settings.rounds} interleaved rounds`);
-      await webhookRounds({ port: p + 30, rounds: settings.rounds, perRound: 50, table: webhookLatency, log });
+      await webhookRounds({ port: p + 30, rounds: settings.rounds, perRound: 50, table: webhookLatency, spaced: webhookSpaced, log });
     }
     if (settings.phases.has('worker')) {
       log('\n== the Worker in workerd (wrangler dev, local R2): CPU per request from the isolate\'s CPU profile');
@@ -213,7 +214,7 @@ async function main(): Promise<void> {
     process.off('SIGTERM', onSignal);
   }
 
-  const allTables: Table[] = [...Object.values(tables), mirrorPulls, ...Object.values(pushTables), webhookLatency].filter((t) => Object.keys(t.samples).length > 0);
+  const allTables: Table[] = [...Object.values(tables), mirrorPulls, ...Object.values(pushTables), webhookLatency, webhookSpaced].filter((t) => Object.keys(t.samples).length > 0);
   for (const table of allTables) log(textTable(table));
   if (loadRows.length) log(loadText(loadRows));
   if (costs) log(costsText(costs));

@@ -19,11 +19,24 @@ const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 export function webhookTable(perRound: number): Table {
   return {
     id: 'manifest_put_webhooks',
-    title: `Manifest PUT (push event) with and without a webhook, ${perRound} per round`,
+    title: `Manifest PUT (push event) with and without a webhook, ${perRound} per round, back to back`,
     unit: 'ms',
     better: 'lower',
     samples: {},
-    note: 'berth_hook_none: no webhook; berth_hook_ok: a receiver answering 200; berth_hook_dead: a receiver that never answers.',
+    note: 'berth_hook_none: no webhook; berth_hook_ok: a receiver answering 200; berth_hook_dead: a receiver that never answers. Each PUT starts as the previous one is answered, so it overlaps that one\'s delivery, which runs in the same process.',
+  };
+}
+
+/** The same PUTs spaced apart, so no delivery overlaps the next push: what a push itself waits for. */
+export const SPACED_GAP_MS = 30;
+export function spacedWebhookTable(perRound: number): Table {
+  return {
+    id: 'manifest_put_webhooks_spaced',
+    title: `Manifest PUT with and without a webhook, ${perRound} per round, ${SPACED_GAP_MS} ms apart`,
+    unit: 'ms',
+    better: 'lower',
+    samples: {},
+    note: `As above, with ${SPACED_GAP_MS} ms between PUTs: the previous delivery has finished when the next push starts.`,
   };
 }
 
@@ -57,7 +70,7 @@ async function startReceiverProcess(port: number, answer: 'ok' | 'hang'): Promis
   return { url: `${url}/hook`, spawned };
 }
 
-export async function webhookRounds(opts: { port: number; rounds: number; perRound: number; table: Table; log: (line: string) => void }): Promise<void> {
+export async function webhookRounds(opts: { port: number; rounds: number; perRound: number; table: Table; spaced: Table; log: (line: string) => void }): Promise<void> {
   const receivers = [await startReceiverProcess(opts.port + 3, 'ok'), await startReceiverProcess(opts.port + 4, 'hang')];
   const systems: RegistrySystem[] = [];
   try {
@@ -75,22 +88,28 @@ export async function webhookRounds(opts: { port: number; rounds: number; perRou
       const order = systems.map((_, i) => systems[(i + round) % systems.length]!);
       for (const sys of order) {
         const [configDigest, layerDigest] = blobs.get(sys.id)!;
-        const times: number[] = [];
-        for (let i = 0; i < opts.perRound; i++) {
-          const manifest = JSON.stringify({
-            schemaVersion: 2, mediaType: OCI_MANIFEST,
-            config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configDigest, size: config.length },
-            layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: layerDigest, size: layer.length }],
-            annotations: { n: String(n++) },
-          });
-          const res = await ask({ url: `${sys.url}/v2/${REPO}/manifests/v${n}`, method: 'PUT', headers: { ...sys.headers, 'Content-Type': OCI_MANIFEST }, body: manifest });
-          expectStatus(res, [201], `manifest PUT on ${sys.id}`);
-          times.push(res.ms);
-        }
-        times.sort((a, b) => a - b);
-        const median = times[Math.floor(times.length / 2)]!;
-        add(opts.table, sys.id, median);
-        opts.log(`  round ${round + 1} ${sys.id}: median ${median.toFixed(1)} ms over ${opts.perRound} PUTs`);
+        const putMedian = async (gapMs: number): Promise<number> => {
+          const times: number[] = [];
+          for (let i = 0; i < opts.perRound; i++) {
+            const manifest = JSON.stringify({
+              schemaVersion: 2, mediaType: OCI_MANIFEST,
+              config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configDigest, size: config.length },
+              layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: layerDigest, size: layer.length }],
+              annotations: { n: String(n++) },
+            });
+            if (gapMs > 0) await new Promise((resolve) => setTimeout(resolve, gapMs));
+            const res = await ask({ url: `${sys.url}/v2/${REPO}/manifests/v${n}`, method: 'PUT', headers: { ...sys.headers, 'Content-Type': OCI_MANIFEST }, body: manifest });
+            expectStatus(res, [201], `manifest PUT on ${sys.id}`);
+            times.push(res.ms);
+          }
+          times.sort((a, b) => a - b);
+          return times[Math.floor(times.length / 2)]!;
+        };
+        const backToBack = await putMedian(0);
+        add(opts.table, sys.id, backToBack);
+        const spaced = await putMedian(SPACED_GAP_MS);
+        add(opts.spaced, sys.id, spaced);
+        opts.log(`  round ${round + 1} ${sys.id}: median ${backToBack.toFixed(1)} ms back to back, ${spaced.toFixed(1)} ms ${SPACED_GAP_MS} ms apart, over ${opts.perRound} PUTs each`);
       }
     }
   } finally {
