@@ -91,7 +91,8 @@ async function main(): Promise<void> {
   const profileDir = process.env.BERTH_BENCH_PROFILE ? path.resolve(process.env.BERTH_BENCH_PROFILE) : undefined;
   if (profileDir) mkdirSync(profileDir, { recursive: true });
   const port = base + 14;
-  const target = await startWorkerTarget({ port, inspectorPort: port + 1, env: { BERTH_ADMIN_PASSWORD: ADMIN.password, BERTH_TOKEN_TTL_SECONDS: '7200' } });
+  // BERTH_R2_READ_SLICE_MB=0: blobs read as a deployed Worker reads them (dev:worker slices them).
+  const target = await startWorkerTarget({ port, inspectorPort: port + 1, env: { BERTH_ADMIN_PASSWORD: ADMIN.password, BERTH_TOKEN_TTL_SECONDS: '7200', BERTH_R2_READ_SLICE_MB: '0' } });
   try {
     const token = await bearerToken(target.url, ADMIN, [`repository:${REPO}:push,pull`]);
     const sys: RegistrySystem = { id: 'worker', url: target.url, pid: 0, headers: { Authorization: `Bearer ${token}` }, dataDirs: [], logs: target.logs, stop: target.stop };
@@ -99,6 +100,9 @@ async function main(): Promise<void> {
     const config = bytesPayload(Buffer.from('{"os":"linux","architecture":"amd64"}'));
     await pushBlob(sys, REPO, layer, 'length');
     await pushBlob(sys, REPO, config, 'length');
+    // A layer pulled through the Worker (an R2 binding without S3 keys cannot redirect).
+    const big = payload(16 * MiB);
+    await pushBlob(sys, REPO, big, 'chunked');
     const manifest = manifestOf({ digest: config.digest, size: config.size }, [{ digest: layer.digest, size: layer.size }]);
     expectStatus(await ask({ url: `${sys.url}/v2/${REPO}/manifests/latest`, method: 'PUT', headers: { ...sys.headers, 'Content-Type': ACCEPT }, body: manifest }), [201], 'PUT manifest');
     const get = (path: string, method: 'GET' | 'HEAD') => async (): Promise<void> => {
@@ -110,6 +114,7 @@ async function main(): Promise<void> {
       { op: 'manifest_get', reps: requests, run: get(`/v2/${REPO}/manifests/latest`, 'GET') },
       { op: 'blob_head', reps: requests, run: get(`/v2/${REPO}/blobs/${layer.digest}`, 'HEAD') },
       { op: 'base_get', reps: requests, run: get('/v2/', 'GET') },
+      { op: 'layer_get_16m', reps: 10, run: get(`/v2/${REPO}/blobs/${big.digest}`, 'GET') },
       {
         op: 'manifest_put',
         reps: Math.ceil(requests / 3),

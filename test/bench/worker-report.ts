@@ -36,6 +36,7 @@ const TITLES: Record<string, string> = {
   manifest_get: 'GET manifest by tag',
   blob_head: 'HEAD blob',
   base_get: 'GET /v2/ (token check only)',
+  layer_get_16m: 'GET a 16 MiB layer streamed through the Worker',
   manifest_put: 'PUT manifest by tag',
   layer_upload_1m: 'Upload a 1 MiB layer (POST, PATCH, PUT)',
   layer_upload_16m: 'Upload a 16 MiB layer (POST, PATCH, PUT)',
