@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
+import { relayFixedLength } from '../../worker/runtime/fixed-length-relay.ts';
 import { createR2Store } from '../../worker/storage/r2.ts';
 import type { R2Bucket } from '../../worker/storage/r2-types.ts';
 import { StoreError, type ByteRange, type ListOptions, type MultipartPart, type ObjectStore, type PresignOptions, type PutOptions } from '../../worker/storage/types.ts';
@@ -24,9 +25,6 @@ interface Env {
   /** Bytes per ranged read (the R2 driver's readSliceBytes); unset reads objects whole. */
   READ_SLICE_BYTES?: string;
 }
-
-/** workerd's stream of a declared length (not in the DOM library the project compiles with). */
-declare const FixedLengthStream: new (length: number) => TransformStream<Uint8Array, Uint8Array>;
 
 let cached: { bucket: R2Bucket; store: ObjectStore } | undefined;
 
@@ -77,9 +75,7 @@ async function call(store: ObjectStore, method: BridgeMethod, request: Request):
       // a shorter object (a chunked answer would end cleanly).
       const start = range?.offset ?? 0;
       const length = Math.max(0, Math.min(range?.length ?? Infinity, found.info.size - start));
-      const fixed = new FixedLengthStream(length);
-      found.body.pipeTo(fixed.writable).catch((error: unknown) => fixed.writable.abort(error).catch(() => undefined));
-      return new Response(fixed.readable, {
+      return new Response(relayFixedLength(found.body, length).body, {
         headers: {
           'content-type': 'application/octet-stream',
           [RESULT_HEADER]: 'stream',

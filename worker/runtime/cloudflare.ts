@@ -29,6 +29,7 @@ import type { R2Bucket } from '../storage/r2-types.ts';
 import { s3OptionsFromEnv, type S3StoreOptions } from '../storage/s3-config.ts';
 import type { ObjectStore } from '../storage/types.ts';
 import { once } from './once.ts';
+import { relayFixedLength } from './fixed-length-relay.ts';
 import { createLogger, lineSink, logLevelFromEnv } from '../observe/logger.ts';
 import { createAnalyticsEngineMetrics, type AnalyticsEngineDataset } from '../observe/analytics-engine.ts';
 import { noMetrics, type Metrics } from '../observe/metrics.ts';
@@ -52,27 +53,11 @@ const workersPlatform: Platform = {
   requestTarget: () => undefined,
   waitUntil: (c, task) => c.executionCtx.waitUntil(task.catch(() => undefined)),
   relayBody: (c, body, length) => {
-    // A native stream piped into FixedLengthStream is pumped by workerd itself: a blob streamed
-    // from R2 costs no CPU time per chunk, and the Content-Length is kept (not chunked).
-    const relay = new (globalThis as unknown as WorkersStreams).FixedLengthStream(length);
-    const ended = body.pipeTo(relay.writable).then(
-      () => 'done' as const,
-      async (error: unknown) => {
-        // A pipe that failed on its own (not because the client left) must still end the
-        // response, or the client waits for bytes that never come.
-        await relay.writable.abort(error).catch(() => undefined);
-        return 'cancelled' as const;
-      },
-    );
-    c.executionCtx.waitUntil(ended);
-    return { body: relay.readable, ended };
+    const relayed = relayFixedLength(body, length);
+    c.executionCtx.waitUntil(relayed.ended);
+    return relayed;
   },
 };
-
-/** The Workers runtime's own stream class (not in the DOM library the project compiles with). */
-interface WorkersStreams {
-  FixedLengthStream: new (length: number) => TransformStream<Uint8Array, Uint8Array>;
-}
 
 /** Workers' ScheduledController, reduced to what the cleanup job reads. */
 export interface ScheduledEventLike {

@@ -8,7 +8,7 @@
  */
 import { NoSuchUploadError } from './errors.ts';
 import { inMemoryObject, SMALL_OBJECT_BYTES } from './memory-body.ts';
-import { slicedRead, type ReadSlice, type Slice } from './sliced-read.ts';
+import { slicedRead, type ReadSlice } from './sliced-read.ts';
 import type { R2Bucket, R2MultipartUpload, R2Object, R2ObjectBody } from './r2-types.ts';
 import {
   StoreError,
@@ -86,21 +86,19 @@ export function createR2Store(bucket: R2Bucket, options: R2StoreOptions = {}): O
   }
 
   async function getSliced(key: string, range: ByteRange | undefined, sliceBytes: number): Promise<StoredObject | null> {
-    const read: ReadSlice<Slice & { object: R2Object }> = async (offset, length, etag) => {
-      let answer: R2ObjectBody | R2Object | null;
+    // An R2 object body is a slice as it stands: its size is the whole object's.
+    const read: ReadSlice<R2ObjectBody> = async (offset, length, etag) => {
       try {
-        answer = await bucket.get(key, { range: { offset, length }, ...(etag ? { onlyIf: { etagMatches: etag } } : {}) });
+        return withBody(await bucket.get(key, { range: { offset, length }, ...(etag ? { onlyIf: { etagMatches: etag } } : {}) }));
       } catch (error) {
         // An empty object has no byte range to read: R2 refuses the range, so read it plainly.
         if (etag !== undefined || offset !== 0 || (await bucket.head(key))?.size !== 0) throw error;
-        answer = await bucket.get(key);
+        return withBody(await bucket.get(key));
       }
-      const object = withBody(answer);
-      return object ? { size: object.size, etag: object.etag, body: object.body, object } : null;
     };
     const sliced = await slicedRead(read, range ?? { offset: 0 }, sliceBytes);
     if (!sliced) return null;
-    const info = toInfo(sliced.first.object);
+    const info = toInfo(sliced.first);
     if (!range && info.size <= SMALL_OBJECT_BYTES) return inMemoryObject(info, new Uint8Array(await new Response(sliced.body).arrayBuffer()));
     return { info, body: sliced.body };
   }
